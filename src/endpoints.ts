@@ -1,0 +1,216 @@
+import type { Catalog } from './catalog.js';
+import { type ErrorDetails, validationFailed } from './errors.js';
+import { checkAddress, isIpLiteral, isLocalHostName } from './delivery/address-policy.js';
+import type { Endpoint, EndpointFilter, EndpointRecord, EndpointStatus } from './model.js';
+
+export const MAX_URL_LENGTH = 2048;
+export const MAX_DESCRIPTION_LENGTH = 200;
+export const MAX_EVENTS_PER_ENDPOINT = 50;
+export const MAX_FILTER_KEYS = 20;
+const MAX_FILTER_KEY_LENGTH = 100;
+const MAX_FILTER_STRING_LENGTH = 500;
+
+export interface CreateEndpointInput {
+  url: string;
+  events: string[];
+  description?: string | null;
+  apiVersion?: string;
+  filter?: EndpointFilter | null;
+}
+
+export interface UpdateEndpointInput {
+  url?: string;
+  events?: string[];
+  description?: string | null;
+  status?: EndpointStatus;
+  filter?: EndpointFilter | null;
+}
+
+export interface UrlPolicy {
+  allowHttp: boolean;
+  allowPrivateNetworks: boolean;
+}
+
+const CREATE_KEYS = new Set(['url', 'events', 'description', 'apiVersion', 'filter']);
+const UPDATE_KEYS = new Set(['url', 'events', 'description', 'status', 'filter']);
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Why `value` is not an acceptable endpoint URL, or null. */
+export function urlProblem(value: unknown, policy: UrlPolicy): string | null {
+  if (typeof value !== 'string' || value.length === 0) return 'must be an absolute URL';
+  if (value.length > MAX_URL_LENGTH) return `must be at most ${MAX_URL_LENGTH} characters`;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be an absolute URL';
+  }
+  if (url.protocol !== 'https:' && !(policy.allowHttp && url.protocol === 'http:')) {
+    return policy.allowHttp ? 'must use https or http' : 'must use https';
+  }
+  if (url.username || url.password) return 'must not contain credentials';
+  if (!url.hostname) return 'must have a host';
+  if (!policy.allowPrivateNetworks) {
+    if (isLocalHostName(url.hostname)) return 'must not point to localhost';
+    if (isIpLiteral(url.hostname)) {
+      const verdict = checkAddress(url.hostname.replace(/^\[|\]$/g, ''));
+      if (!verdict.allowed) return `must not point to a ${verdict.reason}`;
+    }
+  }
+  return null;
+}
+
+function eventsProblem(value: unknown, catalog: Catalog): string | null {
+  if (!Array.isArray(value)) return 'must be an array of event types';
+  if (value.length < 1 || value.length > MAX_EVENTS_PER_ENDPOINT) return `must have 1 to ${MAX_EVENTS_PER_ENDPOINT} entries`;
+  const seen = new Set<string>();
+  const unknown: string[] = [];
+  for (const entry of value) {
+    if (typeof entry !== 'string') return 'must contain only strings';
+    if (seen.has(entry)) return `duplicate event type: ${entry.slice(0, 100)}`;
+    seen.add(entry);
+    if (!catalog.has(entry)) unknown.push(entry.slice(0, 100));
+  }
+  if (unknown.length) return `unknown event type${unknown.length > 1 ? 's' : ''}: ${unknown.slice(0, 5).join(', ')}`;
+  return null;
+}
+
+function descriptionProblem(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'string') return 'must be a string';
+  // Count characters as people see them (code points), not UTF-16 units.
+  if ([...value].length > MAX_DESCRIPTION_LENGTH) return `must be ${MAX_DESCRIPTION_LENGTH} characters or fewer`;
+  return null;
+}
+
+function filterProblem(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (!isPlainObject(value)) return 'must be an object of key → string, number or boolean';
+  const keys = Object.keys(value);
+  if (keys.length === 0) return 'must have at least one key (use null for no filter)';
+  if (keys.length > MAX_FILTER_KEYS) return `must have at most ${MAX_FILTER_KEYS} keys`;
+  for (const key of keys) {
+    if (key.length === 0 || key.length > MAX_FILTER_KEY_LENGTH) return `keys must be 1 to ${MAX_FILTER_KEY_LENGTH} characters`;
+    if (key === '__proto__' || key === 'constructor' || key === 'prototype') return `key not allowed: ${key}`;
+    const v = value[key];
+    if (typeof v === 'string') {
+      if (v.length > MAX_FILTER_STRING_LENGTH) return `values must be at most ${MAX_FILTER_STRING_LENGTH} characters`;
+    } else if (typeof v === 'number') {
+      if (!Number.isFinite(v)) return 'numbers must be finite';
+    } else if (typeof v !== 'boolean') {
+      return 'values must be strings, numbers or booleans';
+    }
+  }
+  return null;
+}
+
+function unknownKeys(input: Record<string, unknown>, allowed: Set<string>, details: ErrorDetails): void {
+  for (const key of Object.keys(input)) {
+    if (!allowed.has(key)) details[key.slice(0, 100)] = 'unknown field';
+  }
+}
+
+/** Copies a validated filter onto a null-prototype-free plain object (no prototype keys survive). */
+function copyFilter(filter: Record<string, unknown> | null | undefined): EndpointFilter | null {
+  if (!filter) return null;
+  const out: EndpointFilter = {};
+  for (const key of Object.keys(filter)) out[key] = filter[key] as EndpointFilter[string];
+  return out;
+}
+
+/** Validates a create request; throws VALIDATION_FAILED with every problem keyed by field. */
+export function validateCreate(input: unknown, catalog: Catalog, policy: UrlPolicy): Required<CreateEndpointInput> {
+  if (!isPlainObject(input)) throw validationFailed({ body: 'must be an object' });
+  const details: ErrorDetails = {};
+  unknownKeys(input, CREATE_KEYS, details);
+  const url = urlProblem(input.url, policy);
+  if (url) details.url = url;
+  const events = eventsProblem(input.events, catalog);
+  if (events) details.events = events;
+  const description = descriptionProblem(input.description);
+  if (description) details.description = description;
+  const filter = filterProblem(input.filter);
+  if (filter) details.filter = filter;
+  const apiVersion = input.apiVersion === undefined ? catalog.apiVersions.current : input.apiVersion;
+  if (typeof apiVersion !== 'string') details.apiVersion = 'must be a string';
+  else {
+    const problem = catalog.apiVersionProblem(apiVersion);
+    if (problem) details.apiVersion = problem;
+  }
+  if (Object.keys(details).length) throw validationFailed(details);
+  return {
+    url: input.url as string,
+    events: [...(input.events as string[])],
+    description: (input.description as string | null | undefined) ?? null,
+    apiVersion: apiVersion as string,
+    filter: copyFilter(input.filter as Record<string, unknown> | null | undefined),
+  };
+}
+
+/** Validates an update request; throws VALIDATION_FAILED with every problem keyed by field. */
+export function validateUpdate(input: unknown, catalog: Catalog, policy: UrlPolicy): UpdateEndpointInput {
+  if (!isPlainObject(input)) throw validationFailed({ body: 'must be an object' });
+  const details: ErrorDetails = {};
+  unknownKeys(input, UPDATE_KEYS, details);
+  const out: UpdateEndpointInput = {};
+  if (input.url !== undefined) {
+    const problem = urlProblem(input.url, policy);
+    if (problem) details.url = problem;
+    else out.url = input.url as string;
+  }
+  if (input.events !== undefined) {
+    const problem = eventsProblem(input.events, catalog);
+    if (problem) details.events = problem;
+    else out.events = [...(input.events as string[])];
+  }
+  if (input.description !== undefined) {
+    const problem = descriptionProblem(input.description);
+    if (problem) details.description = problem;
+    else out.description = input.description as string | null;
+  }
+  if (input.status !== undefined) {
+    if (input.status !== 'active' && input.status !== 'paused') details.status = 'must be "active" or "paused"';
+    else out.status = input.status;
+  }
+  if (input.filter !== undefined) {
+    const problem = filterProblem(input.filter);
+    if (problem) details.filter = problem;
+    else out.filter = copyFilter(input.filter as Record<string, unknown> | null);
+  }
+  if (Object.keys(details).length) throw validationFailed(details);
+  return out;
+}
+
+/** True when every filter key equals the same key of the event's `data` (no filter matches everything). */
+export function filterMatches(filter: EndpointFilter | null, data: unknown): boolean {
+  if (!filter) return true;
+  if (typeof data !== 'object' || data === null) return false;
+  for (const key of Object.keys(filter)) {
+    if (!Object.prototype.hasOwnProperty.call(data, key)) return false;
+    if ((data as Record<string, unknown>)[key] !== filter[key]) return false;
+  }
+  return true;
+}
+
+/** The public view of a stored endpoint: every field but the secrets. */
+export function toPublicEndpoint(record: EndpointRecord): Endpoint {
+  return {
+    id: record.id,
+    orgId: record.orgId,
+    url: record.url,
+    events: [...record.events],
+    description: record.description,
+    apiVersion: record.apiVersion,
+    filter: record.filter ? { ...record.filter } : null,
+    status: record.status,
+    pausedReason: record.pausedReason,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    deletedAt: record.deletedAt,
+  };
+}

@@ -1,0 +1,17 @@
+export { WebhookService } from './service.js';
+export type { EndpointWithSecret, ListOptions } from './service.js';
+export type { WebhookServiceOptions, EndpointPausedInfo } from './options.js';
+export { InvalidOptionsError, DEFAULT_RETRY_SCHEDULE } from './options.js';
+export type { CreateEndpointInput, UpdateEndpointInput } from './endpoints.js';
+export { WebhookError, ERROR_STATUS, isWebhookError } from './errors.js';
+export type { WebhookErrorCode, ErrorDetails } from './errors.js';
+export type * from './model.js';
+export type * from './storage/storage.js';
+export { MemoryStorage, memoryStorage } from './storage/memory.js';
+export type { Clock } from './clock.js';
+export type { Logger } from './logger.js';
+export type { Duration } from './duration.js';
+export { parseDuration } from './duration.js';
+export type { SigningScheme, SignInput } from './signing/scheme.js';
+export { checkAddress } from './delivery/address-policy.js';
+export type { AddressVerdict } from './delivery/address-policy.js';

@@ -1,0 +1,241 @@
+import { z } from 'zod';
+import { EVENT_TYPE_PATTERN } from './catalog.js';
+import type { Clock } from './clock.js';
+import { type Duration, parseDuration } from './duration.js';
+import type { Logger } from './logger.js';
+import type { Endpoint, PausedReason } from './model.js';
+import type { SigningScheme } from './signing/scheme.js';
+import type { Storage } from './storage/storage.js';
+
+export interface EndpointPausedInfo {
+  endpoint: Endpoint;
+  reason: PausedReason;
+}
+
+/** Options accepted by `new WebhookService(…)`. Validated at construction. */
+export interface WebhookServiceOptions {
+  storage: Storage;
+  /** The catalog of event types endpoints may subscribe to: dot-separated names. */
+  eventTypes: readonly string[];
+  /** Default: `{ supported: ['2026-04-01'], deprecated: [], current: '2026-04-01' }`. */
+  apiVersions?: { supported: readonly string[]; deprecated?: readonly string[]; current: string };
+  limits?: {
+    /** Non-deleted endpoints an org may hold. Default 50. */
+    maxEndpointsPerOrg?: number;
+    /** Cap on the serialized delivery body. Default 256 KiB. */
+    maxPayloadBytes?: number;
+  };
+  /** Prepended to generated secrets. Default `whsec_`; `''` gives plain base64 as the AgentMessage seed shows. */
+  secretPrefix?: string;
+  /** How long a rotated-out secret keeps signing. Default `'24h'`. */
+  rotationGracePeriod?: Duration;
+  /** One scheme or several (all header sets go on each request). Default `standardWebhooks()`. */
+  signing?: SigningScheme | readonly SigningScheme[];
+  retry?: {
+    /** Delays before each retry after the first attempt. Default `['1s', '5s', '30s', '2m', '10m']`. */
+    schedule?: readonly Duration[];
+    /** Randomise each delay by up to this fraction (0..1). Default 0, so the schedule holds exactly. */
+    jitter?: number;
+    /** Longest `Retry-After` (on 429/503) that is honoured. Default `'1h'`. */
+    maxRetryAfter?: Duration;
+  };
+  delivery?: {
+    /** Allow `http:` endpoint URLs (local development). Default false. */
+    allowHttp?: boolean;
+    /** Allow loopback/private/link-local targets (tests, local development). Default false. */
+    allowPrivateNetworks?: boolean;
+    /** Whole-request timeout. Default `'15s'`. */
+    timeout?: Duration;
+    /** TCP/TLS connect timeout. Default `'5s'`. */
+    connectTimeout?: Duration;
+    /** Response bytes read before the connection is dropped. Default 64 KiB. */
+    maxResponseBytes?: number;
+    /** Attempts in flight at once, across all endpoints. Default 64. */
+    concurrency?: number;
+    /** Attempts in flight at once to any one endpoint. Default 8. */
+    perEndpointConcurrency?: number;
+    /** Fallback polling interval when nothing wakes the scheduler. Default `'1s'`. */
+    pollInterval?: Duration;
+    /** How long a claimed delivery stays leased. Must exceed `timeout`. Default `'60s'`. */
+    lease?: Duration;
+    /** Deliveries claimed per storage round trip. Default 100. */
+    batchSize?: number;
+  };
+  /** Called once when an endpoint is paused by hookrelay (exhausted retries, or 410 Gone). */
+  onEndpointPaused?: (info: EndpointPausedInfo) => void | Promise<void>;
+  logger?: Logger;
+  clock?: Clock;
+}
+
+const fn = (what: string) => z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', { message: `must be a function (${what})` });
+
+const durationSchema = z.union([z.number(), z.string()]).refine((v) => parseDuration(v) !== undefined, {
+  message: "must be milliseconds or a duration like '200ms', '1s', '2m', '1h'",
+});
+
+const storageSchema = z.custom<Storage>(
+  (v) =>
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as Storage).createEndpoint === 'function' &&
+    typeof (v as Storage).claimDueDeliveries === 'function',
+  { message: 'must be a Storage (memoryStorage(), sqliteStorage(…), postgresStorage(…))' },
+);
+
+const schemeSchema = z.custom<SigningScheme>(
+  (v) => typeof v === 'object' && v !== null && typeof (v as SigningScheme).sign === 'function' && typeof (v as SigningScheme).name === 'string',
+  { message: 'must be a signing scheme (standardWebhooks(), hmacSha256Hex(…))' },
+);
+
+const optionsSchema = z.object({
+  storage: storageSchema,
+  eventTypes: z
+    .array(z.string().regex(EVENT_TYPE_PATTERN, 'must be dot-separated lowercase names like "execution.completed"'))
+    .min(1, 'must list at least one event type')
+    .refine((list) => new Set(list).size === list.length, 'must not contain duplicates'),
+  apiVersions: z
+    .object({
+      supported: z.array(z.string().min(1)).min(1),
+      deprecated: z.array(z.string().min(1)).optional(),
+      current: z.string().min(1),
+    })
+    .refine((v) => v.supported.includes(v.current), { message: 'current must be one of supported', path: ['current'] })
+    .refine((v) => !(v.deprecated ?? []).includes(v.current), { message: 'current must not be deprecated', path: ['current'] })
+    .optional(),
+  limits: z
+    .object({
+      maxEndpointsPerOrg: z.number().int().min(1).optional(),
+      maxPayloadBytes: z.number().int().min(1).optional(),
+    })
+    .strict()
+    .optional(),
+  secretPrefix: z.string().regex(/^[A-Za-z0-9_]*$/, 'must be letters, digits or underscores').optional(),
+  rotationGracePeriod: durationSchema.optional(),
+  signing: z.union([schemeSchema, z.array(schemeSchema).min(1)]).optional(),
+  retry: z
+    .object({
+      schedule: z.array(durationSchema).max(100).optional(),
+      jitter: z.number().min(0).max(1).optional(),
+      maxRetryAfter: durationSchema.optional(),
+    })
+    .strict()
+    .optional(),
+  delivery: z
+    .object({
+      allowHttp: z.boolean().optional(),
+      allowPrivateNetworks: z.boolean().optional(),
+      timeout: durationSchema.optional(),
+      connectTimeout: durationSchema.optional(),
+      maxResponseBytes: z.number().int().min(0).optional(),
+      concurrency: z.number().int().min(1).max(10_000).optional(),
+      perEndpointConcurrency: z.number().int().min(1).max(10_000).optional(),
+      pollInterval: durationSchema.optional(),
+      lease: durationSchema.optional(),
+      batchSize: z.number().int().min(1).max(10_000).optional(),
+    })
+    .strict()
+    .optional(),
+  onEndpointPaused: fn('onEndpointPaused').optional(),
+  logger: z
+    .custom<Logger>(
+      (v) => typeof v === 'object' && v !== null && ['debug', 'info', 'warn', 'error'].every((k) => typeof (v as Record<string, unknown>)[k] === 'function'),
+      { message: 'must be a pino-compatible logger with debug, info, warn and error' },
+    )
+    .optional(),
+  clock: z.custom<Clock>((v) => typeof v === 'object' && v !== null && typeof (v as Clock).now === 'function', { message: 'must have now(): number' }).optional(),
+}).strict();
+
+/** The options with every default applied and every duration in milliseconds. */
+export interface ResolvedOptions {
+  storage: Storage;
+  eventTypes: readonly string[];
+  apiVersions: { supported: string[]; deprecated: string[]; current: string };
+  maxEndpointsPerOrg: number;
+  maxPayloadBytes: number;
+  secretPrefix: string;
+  rotationGraceMs: number;
+  signing: readonly SigningScheme[] | undefined;
+  retry: { scheduleMs: number[]; jitter: number; maxRetryAfterMs: number };
+  delivery: {
+    allowHttp: boolean;
+    allowPrivateNetworks: boolean;
+    timeoutMs: number;
+    connectTimeoutMs: number;
+    maxResponseBytes: number;
+    concurrency: number;
+    perEndpointConcurrency: number;
+    pollIntervalMs: number;
+    leaseMs: number;
+    batchSize: number;
+  };
+  onEndpointPaused: WebhookServiceOptions['onEndpointPaused'];
+  logger: Logger | undefined;
+  clock: Clock | undefined;
+}
+
+export const DEFAULT_RETRY_SCHEDULE = ['1s', '5s', '30s', '2m', '10m'] as const;
+export const DEFAULT_API_VERSION = '2026-04-01';
+
+/** Thrown by the constructor for a wrong option; the message names the option. */
+export class InvalidOptionsError extends TypeError {
+  override readonly name = 'InvalidOptionsError';
+  readonly issues: { option: string; message: string }[];
+  constructor(issues: { option: string; message: string }[]) {
+    super(`invalid hookrelay options: ${issues.map((i) => `${i.option} ${i.message}`).join('; ')}`);
+    this.issues = issues;
+  }
+}
+
+const ms = (value: Duration | undefined, fallback: Duration): number => parseDuration(value ?? fallback) as number;
+
+export function resolveOptions(input: WebhookServiceOptions): ResolvedOptions {
+  const parsed = optionsSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new InvalidOptionsError(
+      parsed.error.issues.map((issue) => ({
+        option: issue.path.length ? issue.path.map(String).join('.') : 'options',
+        message: issue.message,
+      })),
+    );
+  }
+  const o = parsed.data;
+  const delivery = {
+    allowHttp: o.delivery?.allowHttp ?? false,
+    allowPrivateNetworks: o.delivery?.allowPrivateNetworks ?? false,
+    timeoutMs: ms(o.delivery?.timeout, '15s'),
+    connectTimeoutMs: ms(o.delivery?.connectTimeout, '5s'),
+    maxResponseBytes: o.delivery?.maxResponseBytes ?? 64 * 1024,
+    concurrency: o.delivery?.concurrency ?? 64,
+    perEndpointConcurrency: o.delivery?.perEndpointConcurrency ?? 8,
+    pollIntervalMs: ms(o.delivery?.pollInterval, '1s'),
+    leaseMs: ms(o.delivery?.lease, '60s'),
+    batchSize: o.delivery?.batchSize ?? 100,
+  };
+  if (delivery.leaseMs <= delivery.timeoutMs) {
+    throw new InvalidOptionsError([{ option: 'delivery.lease', message: `must be longer than delivery.timeout (${delivery.timeoutMs} ms)` }]);
+  }
+  const signing = o.signing === undefined ? undefined : Array.isArray(o.signing) ? o.signing : [o.signing as SigningScheme];
+  return {
+    storage: o.storage,
+    eventTypes: o.eventTypes,
+    apiVersions: {
+      supported: o.apiVersions?.supported ?? [DEFAULT_API_VERSION],
+      deprecated: o.apiVersions?.deprecated ?? [],
+      current: o.apiVersions?.current ?? DEFAULT_API_VERSION,
+    },
+    maxEndpointsPerOrg: o.limits?.maxEndpointsPerOrg ?? 50,
+    maxPayloadBytes: o.limits?.maxPayloadBytes ?? 256 * 1024,
+    secretPrefix: o.secretPrefix ?? 'whsec_',
+    rotationGraceMs: ms(o.rotationGracePeriod, '24h'),
+    signing,
+    retry: {
+      scheduleMs: (o.retry?.schedule ?? DEFAULT_RETRY_SCHEDULE).map((d) => parseDuration(d) as number),
+      jitter: o.retry?.jitter ?? 0,
+      maxRetryAfterMs: ms(o.retry?.maxRetryAfter, '1h'),
+    },
+    delivery,
+    onEndpointPaused: o.onEndpointPaused as WebhookServiceOptions['onEndpointPaused'],
+    logger: o.logger,
+    clock: o.clock,
+  };
+}
