@@ -1,0 +1,124 @@
+/**
+ * `npm run bench [-- --quick] [-- --only signing,http]`: runs every benchmark under bench/,
+ * prints one markdown table with each figure beside its same-run baseline, and writes
+ * bench/results.json. Absolute numbers depend on the machine; the ratios are what to compare.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { BenchOptions, BenchRow } from './bench-row.js';
+
+interface Suite {
+  group: string;
+  file: string;
+  exportName: string;
+}
+
+const SUITES: Suite[] = [
+  { group: 'signing', file: 'signing/index.ts', exportName: 'runSigningBench' },
+  { group: 'delivery', file: 'delivery/index.ts', exportName: 'runDeliveryBench' },
+  { group: 'storage', file: 'storage/index.ts', exportName: 'runStorageBench' },
+  { group: 'http', file: 'http/index.ts', exportName: 'runHttpBench' },
+];
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+function machineFacts(): Record<string, string> {
+  return {
+    cpus: `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'unknown'}`,
+    memory: `${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    postgres: postgresVersion(),
+  };
+}
+
+function postgresVersion(): string {
+  for (const dir of ['/usr/lib/postgresql/17/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/15/bin']) {
+    if (!existsSync(`${dir}/postgres`)) continue;
+    try {
+      return execFileSync(`${dir}/postgres`, ['--version'], { encoding: 'utf8' }).trim();
+    } catch {
+      // Not runnable here (e.g. as root without a postgres user): try the next one.
+    }
+  }
+  return 'not installed';
+}
+
+function format(n: number | null, unit?: string): string {
+  if (n === null || !Number.isFinite(n)) return '–';
+  const digits = Math.abs(n) >= 100 ? 0 : Math.abs(n) >= 10 ? 1 : 2;
+  const text = n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+  return unit ? `${text} ${unit}` : text;
+}
+
+export function renderTable(rows: BenchRow[]): string {
+  const lines = [
+    '| group | benchmark | hookrelay | baseline | baseline figure | ratio | target |',
+    '| --- | --- | ---: | --- | ---: | ---: | --- |',
+  ];
+  for (const r of rows) {
+    const target = r.target ? `${r.target} ${r.met === undefined ? '' : r.met ? '✅' : '❌'}`.trim() : '';
+    lines.push(
+      `| ${r.group} | ${r.name} | ${format(r.ours, r.unit)} | ${r.baselineName ?? ''} | ${format(r.baseline, r.baseline === null ? undefined : r.unit)} | ${r.ratio === null ? '' : `${format(r.ratio)}×`} | ${target} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const quick = args.includes('--quick');
+  const onlyArg = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+  const only = onlyArg ? new Set(onlyArg.split(',')) : null;
+  const facts = machineFacts();
+  process.stderr.write(`hookrelay benchmarks (${quick ? 'quick' : 'full'})\n`);
+  for (const [k, v] of Object.entries(facts)) process.stderr.write(`  ${k}: ${v}\n`);
+
+  const rows: BenchRow[] = [];
+  const failures: { group: string; error: string }[] = [];
+  const started = performance.now();
+  for (const suite of SUITES) {
+    if (only && !only.has(suite.group)) continue;
+    const path = `${here}${suite.file}`;
+    if (!existsSync(path)) continue;
+    const t0 = performance.now();
+    const progress = (line: string) => {
+      const elapsed = ((performance.now() - started) / 1000).toFixed(0);
+      process.stderr.write(`\r\x1b[K[${elapsed}s] ${suite.group}: ${line}`);
+    };
+    progress('starting');
+    try {
+      const mod = (await import(pathToFileURL(path).href)) as Record<string, (o: BenchOptions) => Promise<BenchRow[]>>;
+      const run = mod[suite.exportName];
+      if (typeof run !== 'function') throw new Error(`${suite.file} does not export ${suite.exportName}`);
+      rows.push(...(await run({ quick, progress })));
+      progress(`done in ${((performance.now() - t0) / 1000).toFixed(1)}s\n`);
+    } catch (error) {
+      failures.push({ group: suite.group, error: error instanceof Error ? error.message : String(error) });
+      progress(`FAILED: ${error instanceof Error ? error.message : String(error)}\n`);
+    }
+  }
+
+  const table = renderTable(rows);
+  process.stdout.write(`\n${table}\n\n`);
+  process.stdout.write(`Machine: ${facts.cpus}, ${facts.memory}, Node ${facts.node}, ${facts.postgres}.\n`);
+  const out = {
+    date: new Date().toISOString(),
+    mode: quick ? 'quick' : 'full',
+    machine: facts,
+    seconds: Math.round((performance.now() - started) / 1000),
+    rows,
+    failures,
+  };
+  writeFileSync(`${here}results.json`, `${JSON.stringify(out, null, 2)}\n`);
+  if (failures.length) {
+    process.stderr.write(`${failures.length} benchmark group(s) failed: ${failures.map((f) => f.group).join(', ')}\n`);
+    process.exitCode = 1;
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await main();
+}
