@@ -19,3 +19,26 @@ export interface SigningScheme {
   /** Header name → value. Must not throw for any secret the service created. */
   sign(input: SignInput): Record<string, string>;
 }
+
+/** One received request as a scheme sees it when verifying. */
+export interface VerifyInput {
+  /** The raw request body, exactly as received. */
+  payload: string | Uint8Array;
+  /** Reads a header by its lowercase name; undefined when absent. */
+  header(lowercaseName: string): string | undefined;
+  /** Secrets to accept, any one of which may have signed the request (rotation). Never empty. */
+  secrets: readonly string[];
+  /** How far the timestamp header may be from `nowSeconds`, either way. */
+  toleranceSeconds: number;
+  /** The receiver's current time, unix seconds. */
+  nowSeconds: number;
+}
+
+/** A scheme that can also check its own headers on the receiving side (what `verifyWebhook` takes). */
+export interface VerifyingScheme extends SigningScheme {
+  /**
+   * Returns when the headers carry a fresh timestamp and a signature made by one of the secrets;
+   * otherwise throws `WebhookVerificationError`, and nothing else, whatever the headers hold.
+   */
+  verify(input: VerifyInput): void;
+}
