@@ -1,5 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { VerifyingScheme } from '../signing/scheme.js';
+import { verifyWebhook } from '../signing/verify-webhook.js';
 
 /** One request the receiver got, recorded before it answered. */
 export interface ReceivedRequest {
@@ -16,8 +18,10 @@ export interface ReceivedRequest {
   json: unknown;
   /** Epoch milliseconds when the body had been read. */
   receivedAt: number;
-  /** What the receiver's `verify` hook said; undefined without one. */
+  /** Whether the signature checked out (with `secret` or the `verify` hook); undefined when neither is set. */
   verified: boolean | undefined;
+  /** Why verification failed (a `WebhookVerificationError` code, or the hook's error message). */
+  verifyError: string | undefined;
 }
 
 /** How the receiver answers one request. */
@@ -38,8 +42,12 @@ export interface TestReceiverOptions {
   host?: '127.0.0.1' | '::1';
   /** Path of `url`. Default `/hook`. */
   path?: string;
-  /** Checks each request (e.g. with `verifyWebhook`); the answer is stored as `verified`. */
-  verify?: (request: Omit<ReceivedRequest, 'verified'>) => boolean | Promise<boolean>;
+  /** Verify each request with `verifyWebhook` against this secret (or several); see also `setSecret`. */
+  secret?: string | readonly string[];
+  /** The scheme for `secret`. Default `standardWebhooks()`. */
+  scheme?: VerifyingScheme;
+  /** Custom check instead of `secret`; the answer is stored as `verified`. */
+  verify?: (request: Omit<ReceivedRequest, 'verified' | 'verifyError'>) => boolean | Promise<boolean>;
 }
 
 export interface TestReceiver {
@@ -54,6 +62,8 @@ export interface TestReceiver {
   failNext(times: number, status?: number, options?: { headers?: Record<string, string>; body?: string }): void;
   /** Answers the next request with `status` (429 or 503) and `Retry-After: value`. */
   retryAfterNext(value: string | number, status?: 429 | 503): void;
+  /** Verifies every later request against `secret` (the endpoint's, known only after it is created). */
+  setSecret(secret: string | readonly string[] | undefined): void;
   /** The answer once the queue is empty. Default `{ kind: 'status', status: 200 }`. */
   setDefault(behavior: ReceiverBehavior): void;
   /** Answers every hung request with `status` (default 200). Returns how many were released. */
@@ -82,6 +92,7 @@ export async function createTestReceiver(options: TestReceiverOptions = {}): Pro
   const sockets = new Set<Socket>();
   const waiters = new Set<() => void>();
   let fallback: ReceiverBehavior = OK;
+  let secret = options.secret;
 
   const notify = (): void => {
     for (const w of [...waiters]) w();
@@ -99,8 +110,19 @@ export async function createTestReceiver(options: TestReceiverOptions = {}): Pro
       json = undefined;
     }
     const base = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, rawBody, body, json, receivedAt: Date.now() };
-    const verified = options.verify ? await options.verify(base) : undefined;
-    requests.push({ ...base, verified });
+    let verified: boolean | undefined;
+    let verifyError: string | undefined;
+    try {
+      if (options.verify) verified = await options.verify(base);
+      else if (secret !== undefined) {
+        verifyWebhook({ payload: rawBody, headers: req.headers, secret, ...(options.scheme ? { scheme: options.scheme } : {}) });
+        verified = true;
+      }
+    } catch (err) {
+      verified = false;
+      verifyError = (err as { code?: string }).code ?? (err as Error).message;
+    }
+    requests.push({ ...base, verified, verifyError });
     notify();
     answer(res, queue.shift() ?? fallback);
   }
@@ -174,6 +196,9 @@ export async function createTestReceiver(options: TestReceiverOptions = {}): Pro
     },
     retryAfterNext(value, status = 503) {
       queue.push({ kind: 'status', status, headers: { 'retry-after': String(value) } });
+    },
+    setSecret(value) {
+      secret = value;
     },
     setDefault(behavior) {
       fallback = behavior;

@@ -1,5 +1,6 @@
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+import { standardWebhooks } from '../../src/signing/index.js';
 import { createTestReceiver, manualClock, type TestReceiver } from '../../src/testing/index.js';
 
 describe('manualClock', () => {
@@ -90,6 +91,22 @@ describe('createTestReceiver', () => {
     await res.body.dump();
     expect(performance.now() - started).toBeGreaterThanOrEqual(140);
     expect(receiver.requests[0]?.verified).toBe(true);
+  });
+
+  it('verifies signatures against the secret it is given', async () => {
+    receiver = await createTestReceiver();
+    const secret = 'whsec_' + Buffer.alloc(32, 7).toString('base64');
+    receiver.setSecret(secret);
+    const body = '{"id":"evt_1","type":"a.b","data":{},"createdAt":"2026-01-01T00:00:00.000Z"}';
+    const headers = standardWebhooks().sign({ endpointId: 'wh_1', eventId: 'evt_1', timestamp: Date.now() / 1000, body, secrets: [secret] });
+    for (const sent of [body, body.replace('a.b', 'a.c')]) {
+      const res = await request(receiver.url, { method: 'POST', body: sent, headers: { ...headers, 'content-type': 'application/json' } });
+      await res.body.dump();
+    }
+    expect(receiver.requests.map((r) => [r.verified, r.verifyError])).toEqual([
+      [true, undefined],
+      [false, 'BAD_SIGNATURE'],
+    ]);
   });
 
   it('waitFor rejects when the requests do not come', async () => {
