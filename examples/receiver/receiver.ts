@@ -1,0 +1,69 @@
+import { type IncomingMessage, type Server, createServer } from 'node:http';
+import { type VerifiedWebhookEvent, type VerifyingScheme, isWebhookVerificationError, verifyWebhook } from 'hookrelay';
+
+export interface ReceiverOptions {
+  /** The endpoint's secret, as hookrelay returned it once at create (or rotate) time. */
+  secret: string;
+  /** The sender's scheme; omitted means Standard Webhooks, hookrelay's default. */
+  scheme?: VerifyingScheme;
+  /** Called once per event id: retries of an event already handled are acknowledged, not handled again. */
+  onEvent(event: VerifiedWebhookEvent): void | Promise<void>;
+  /** Called for every request that fails verification (the answer is 400 either way). */
+  onRejected?(reason: { code: string; message: string }): void;
+}
+
+const MAX_BODY_BYTES = 1024 * 1024;
+/** Remembered event ids; hookrelay's retries of one event reuse its id, so this is all dedup needs. */
+const SEEN_CAPACITY = 10_000;
+
+/**
+ * A receiver as a customer would write it: read the raw body (verification needs the exact bytes,
+ * not re-serialized JSON), verify, dedupe on the event id, answer 2xx fast.
+ */
+export function createReceiver(options: ReceiverOptions): Server {
+  const seen = new Set<string>();
+  return createServer(async (request, response) => {
+    if (request.method !== 'POST') {
+      response.writeHead(405, { allow: 'POST' }).end();
+      return;
+    }
+    const payload = await readBody(request);
+    if (payload === null) {
+      response.writeHead(413, { connection: 'close' }).end();
+      return;
+    }
+    let event: VerifiedWebhookEvent;
+    try {
+      event = verifyWebhook({ payload, headers: request.headers, secret: options.secret, ...(options.scheme ? { scheme: options.scheme } : {}) });
+    } catch (error) {
+      if (!isWebhookVerificationError(error)) throw error;
+      options.onRejected?.({ code: error.code, message: error.message });
+      response.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: error.code }));
+      return;
+    }
+    if (!seen.has(event.id)) {
+      // A throwing handler answers 500 and leaves the id unseen, so hookrelay's retry gets another go.
+      try {
+        await options.onEvent(event);
+      } catch {
+        response.writeHead(500).end();
+        return;
+      }
+      seen.add(event.id);
+      if (seen.size > SEEN_CAPACITY) seen.delete(seen.values().next().value as string);
+    }
+    response.writeHead(204).end();
+  });
+}
+
+/** The raw body bytes, or null when they exceed the cap. */
+async function readBody(request: IncomingMessage): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) return null;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
