@@ -7,7 +7,8 @@ const SECRET = `whsec_${Buffer.from('a 32-byte key for the receiver!!').toString
 function signedDelivery(scheme: ReturnType<typeof standardWebhooks>, event: { id: string; type: string; data: unknown }, secret = SECRET) {
   const body = JSON.stringify({ ...event, createdAt: new Date().toISOString() });
   const headers = scheme.sign({ endpointId: 'wh_01JTBQH2FZ8K1RXC0WJ4Z9P3VM', eventId: event.id, timestamp: Date.now() / 1000, body, secrets: [secret] });
-  return { body, headers: { 'content-type': 'application/json', ...headers } };
+  const all: Record<string, string> = { 'content-type': 'application/json', ...headers };
+  return { body, headers: all };
 }
 
 describe('examples/receiver', () => {
