@@ -1,0 +1,64 @@
+import { WebhookError } from '../errors.js';
+import type { RequestBody } from './types.js';
+
+export const DEFAULT_BODY_LIMIT = 64 * 1024;
+
+export function payloadTooLarge(limit: number): WebhookError {
+  return new WebhookError('PAYLOAD_TOO_LARGE', `request body exceeds ${limit} bytes`);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+function header(headers: Readonly<Record<string, string | string[] | undefined>>, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * True for `application/json` and `application/<anything>+json`, with no charset or a UTF-8
+ * one (RFC 8259 makes UTF-8 the only interoperable JSON encoding).
+ */
+export function isJsonContentType(contentType: string | undefined): boolean {
+  if (!contentType) return false;
+  const [mediaType = '', ...parameters] = contentType.split(';');
+  const type = mediaType.trim().toLowerCase();
+  if (type !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(type)) return false;
+  for (const parameter of parameters) {
+    const [name = '', value = ''] = parameter.split('=');
+    if (name.trim().toLowerCase() === 'charset' && !/^"?utf-8"?$/i.test(value.trim())) return false;
+  }
+  return true;
+}
+
+/**
+ * Turns a request body into a JSON value: `undefined` when there is none, otherwise the parsed
+ * value. A body that is present must be `application/json` (415), uncompressed (415), valid
+ * UTF-8 JSON (400), and within `limit` bytes (413).
+ */
+export function parseJsonBody(
+  body: RequestBody,
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+  limit: number,
+): unknown {
+  if (body.kind === 'empty' || (body.kind === 'bytes' && body.bytes.length === 0)) return undefined;
+  if (!isJsonContentType(header(headers, 'content-type'))) {
+    throw new WebhookError('UNSUPPORTED_MEDIA_TYPE', 'request body must be application/json');
+  }
+  const encoding = header(headers, 'content-encoding');
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+    throw new WebhookError('UNSUPPORTED_MEDIA_TYPE', 'compressed request bodies are not accepted');
+  }
+  if (body.kind === 'parsed') return body.value;
+  if (body.bytes.length > limit) throw payloadTooLarge(limit);
+  let text: string;
+  try {
+    text = utf8.decode(body.bytes);
+  } catch {
+    throw new WebhookError('BAD_REQUEST', 'request body is not valid UTF-8');
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new WebhookError('BAD_REQUEST', 'request body is not valid JSON');
+  }
+}

@@ -1,0 +1,69 @@
+import { WebhookError, isWebhookError } from '../errors.js';
+import { newUlid } from '../ids.js';
+import type { Logger } from '../logger.js';
+import type { HttpResponse } from './types.js';
+
+/** A caller's own request id is echoed only when it is short and plain enough to log and return safely. */
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:\-]{1,128}$/;
+
+/** The caller's `X-Request-Id` when sane, otherwise a fresh ULID. */
+export function requestIdFor(header: string | string[] | undefined): string {
+  return typeof header === 'string' && SANE_REQUEST_ID.test(header) ? header : newUlid();
+}
+
+/** Headers every response carries; `no-store` because create and rotate responses hold secrets. */
+export function baseHeaders(requestId: string): Record<string, string> {
+  return {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-request-id': requestId,
+  };
+}
+
+export function jsonResponse(status: number, requestId: string, payload: unknown): HttpResponse {
+  return { status, headers: baseHeaders(requestId), body: JSON.stringify(payload) };
+}
+
+/**
+ * The seed's envelope: `{ success: false, error: { code, message, request_id, details? } }`.
+ * Anything that is not a `WebhookError` is a bug: it is logged with the request id, and the
+ * caller sees only `INTERNAL`, never a message, stack or cause.
+ */
+export function errorResponse(
+  error: unknown,
+  requestId: string,
+  logger: Pick<Logger, 'error'>,
+  context: { method: string; path: string },
+  renameDetail: (field: string) => string = (field) => field,
+): HttpResponse {
+  let known: WebhookError;
+  if (isWebhookError(error)) {
+    known = error;
+    if (known.code === 'INTERNAL') logUnexpected(logger, error, requestId, context);
+  } else {
+    logUnexpected(logger, error, requestId, context);
+    known = new WebhookError('INTERNAL', 'internal error');
+  }
+  const body: { code: string; message: string; request_id: string; details?: Record<string, string> } = {
+    code: known.code,
+    message: known.code === 'INTERNAL' ? 'internal error' : known.message,
+    request_id: requestId,
+  };
+  if (known.details) {
+    const details: Record<string, string> = {};
+    for (const [field, reason] of Object.entries(known.details)) details[renameDetail(field)] = reason;
+    body.details = details;
+  }
+  const response = jsonResponse(known.status, requestId, { success: false, error: body });
+  if (known.status === 413) {
+    // The rest of an oversized body is never read; closing keeps it from being parsed as the next request.
+    response.headers.connection = 'close';
+  }
+  return response;
+}
+
+function logUnexpected(logger: Pick<Logger, 'error'>, error: unknown, requestId: string, context: { method: string; path: string }): void {
+  const err =
+    error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : { name: typeof error, message: String(error) };
+  logger.error({ err, requestId, method: context.method, path: context.path }, 'hookrelay http: unexpected error');
+}

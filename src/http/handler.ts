@@ -1,0 +1,152 @@
+import { WebhookError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { InvalidOptionsError } from '../options.js';
+import type { WebhookService } from '../service.js';
+import { DEFAULT_BODY_LIMIT, parseJsonBody } from './body.js';
+import { errorResponse, jsonResponse, requestIdFor } from './envelope.js';
+import { type Route, ROUTES } from './route-table.js';
+import type { HttpRequest, HttpResponse, Principal, WebhookHttpOptions, WireFormat } from './types.js';
+import { Wire } from './wire-format.js';
+
+export const DEFAULT_SCOPES = { read: 'webhooks:read', write: 'webhooks:write' } as const;
+const MAX_ORG_ID_LENGTH = 255;
+
+/** The REST API as one framework-free function; the Express and Fastify adapters only translate to and from it. */
+export interface WebhookHttpHandler<Req> {
+  /** Answers one request. Never rejects: every failure becomes the error envelope. */
+  handle(request: HttpRequest<Req>): Promise<HttpResponse>;
+  /** True for paths under the API's own prefixes; adapters leave every other path to the host. */
+  owns(path: string): boolean;
+  /** The first path segments the API answers under (`webhooks`, `event-types`). */
+  readonly namespaces: readonly string[];
+  /** Largest accepted request body in bytes. */
+  readonly bodyLimit: number;
+}
+
+interface CompiledRoute {
+  route: Route;
+  segments: readonly string[];
+}
+
+type Match =
+  | { kind: 'route'; route: Route; params: Record<string, string> }
+  | { kind: 'method'; allow: string[] }
+  | { kind: 'none' };
+
+const fallbackLogger: Pick<Logger, 'error'> = {
+  error: (obj, msg) => console.error(msg, obj),
+};
+
+function validateOptions<Req>(options: WebhookHttpOptions<Req>): { format: WireFormat; read: string; write: string; bodyLimit: number } {
+  const issues: { option: string; message: string }[] = [];
+  if (typeof options?.authenticate !== 'function') issues.push({ option: 'authenticate', message: 'must be a function (request) => { orgId, scopes } | null' });
+  const format = options?.format ?? 'snake_case';
+  if (format !== 'snake_case' && format !== 'camelCase') issues.push({ option: 'format', message: "must be 'snake_case' or 'camelCase'" });
+  const read = options?.scopes?.read ?? DEFAULT_SCOPES.read;
+  const write = options?.scopes?.write ?? DEFAULT_SCOPES.write;
+  if (typeof read !== 'string' || read === '') issues.push({ option: 'scopes.read', message: 'must be a non-empty string' });
+  if (typeof write !== 'string' || write === '') issues.push({ option: 'scopes.write', message: 'must be a non-empty string' });
+  const bodyLimit = options?.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  if (!Number.isInteger(bodyLimit) || bodyLimit < 1) issues.push({ option: 'bodyLimit', message: 'must be a positive integer (bytes)' });
+  if (issues.length) throw new InvalidOptionsError(issues);
+  return { format, read, write, bodyLimit };
+}
+
+/** A host bug surfaces as a logged 500 rather than as a request served for the wrong organization. */
+function checkPrincipal(value: unknown): asserts value is Principal {
+  const p = value as Partial<Principal>;
+  const valid =
+    typeof p === 'object' &&
+    typeof p.orgId === 'string' &&
+    p.orgId.length > 0 &&
+    p.orgId.length <= MAX_ORG_ID_LENGTH &&
+    Array.isArray(p.scopes) &&
+    p.scopes.every((scope) => typeof scope === 'string');
+  if (!valid) {
+    throw new TypeError(`authenticate() must return { orgId: non-empty string (≤ ${MAX_ORG_ID_LENGTH}), scopes: string[] } or nothing`);
+  }
+}
+
+/**
+ * Builds the REST API over a `WebhookService`: routing, authentication, scopes, body parsing,
+ * validation and the error envelope, identical for every framework that mounts it.
+ */
+export function createWebhookHandler<Req>(service: WebhookService, options: WebhookHttpOptions<Req>): WebhookHttpHandler<Req> {
+  const { format, read, write, bodyLimit } = validateOptions(options);
+  const authenticate = options.authenticate;
+  const wire = new Wire(format);
+  const logger = service.options.logger ?? fallbackLogger;
+  const compiled: CompiledRoute[] = ROUTES.map((route) => ({ route, segments: route.path.split('/').slice(1) }));
+  const namespaces = [...new Set(compiled.map((c) => c.segments[0] as string))];
+
+  function match(method: string, path: string): Match {
+    const segments = path.split('/');
+    segments.shift();
+    const lookup = method === 'HEAD' ? 'GET' : method;
+    let allow: string[] | undefined;
+    for (const { route, segments: pattern } of compiled) {
+      if (pattern.length !== segments.length) continue;
+      let params: Record<string, string> | undefined;
+      let matched = true;
+      for (let i = 0; i < pattern.length; i++) {
+        const expected = pattern[i] as string;
+        const actual = segments[i] as string;
+        if (expected.charCodeAt(0) === 58 /* ':' */) {
+          if (actual === '') {
+            matched = false;
+            break;
+          }
+          (params ??= {})[expected.slice(1)] = actual;
+        } else if (expected !== actual) {
+          matched = false;
+          break;
+        }
+      }
+      if (!matched) continue;
+      if (route.method === lookup) return { kind: 'route', route, params: params ?? {} };
+      (allow ??= []).push(route.method);
+    }
+    if (!allow) return { kind: 'none' };
+    if (allow.includes('GET')) allow.push('HEAD');
+    return { kind: 'method', allow };
+  }
+
+  async function handle(request: HttpRequest<Req>): Promise<HttpResponse> {
+    const requestId = requestIdFor(request.headers['x-request-id']);
+    try {
+      const found = match(request.method, request.path);
+      if (found.kind === 'none') throw new WebhookError('NOT_FOUND', 'route not found');
+      if (found.kind === 'method') {
+        const response = errorResponse(
+          new WebhookError('METHOD_NOT_ALLOWED', `method ${request.method.slice(0, 20)} not allowed`),
+          requestId,
+          logger,
+          request,
+        );
+        response.headers.allow = found.allow.join(', ');
+        return response;
+      }
+      const { route, params } = found;
+      const principal = await authenticate(request.native);
+      if (principal === null || principal === undefined) throw new WebhookError('UNAUTHORIZED', 'authentication failed');
+      checkPrincipal(principal);
+      if (!principal.scopes.includes(route.access === 'read' ? read : write)) {
+        throw new WebhookError('FORBIDDEN', 'missing required scope');
+      }
+      const body = route.body === 'none' ? undefined : parseJsonBody(await request.readBody(), request.headers, bodyLimit);
+      const result = await route.run({ service, orgId: principal.orgId, params, query: request.query, body, wire });
+      return jsonResponse(result.status, requestId, result.payload);
+    } catch (error) {
+      return errorResponse(error, requestId, logger, request);
+    }
+  }
+
+  function owns(path: string): boolean {
+    const end = path.indexOf('/', 1);
+    const first = end === -1 ? path.slice(1) : path.slice(1, end);
+    return namespaces.includes(first);
+  }
+
+  return { handle, owns, namespaces, bodyLimit };
+}
+

@@ -1,0 +1,94 @@
+import { type ErrorDetails, WebhookError, isWebhookError, validationFailed } from '../errors.js';
+import type { Field, Wire } from './wire-format.js';
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** The body as an object, or VALIDATION_FAILED `details.body` (also for a missing body). */
+export function requireObject(body: unknown): Record<string, unknown> {
+  if (!isPlainObject(body)) throw validationFailed({ body: 'must be a JSON object' });
+  return body;
+}
+
+/** Routes that take no input accept no body, an empty one, or `{}`; anything else is named. */
+export function requireNoInput(body: unknown): void {
+  if (body === undefined) return;
+  const { unknown } = readFields(body, [], null);
+  if (Object.keys(unknown).length) throw validationFailed(unknown);
+}
+
+function readFields(body: unknown, allowed: readonly Field[], wire: Wire | null): { input: Record<string, unknown>; unknown: ErrorDetails } {
+  const object = requireObject(body);
+  if (wire) return wire.readInput(object, allowed);
+  const unknown: ErrorDetails = {};
+  for (const key of Object.keys(object)) unknown[key.slice(0, 100)] = 'unknown field';
+  return { input: {}, unknown };
+}
+
+/** Re-keys a core VALIDATION_FAILED error's `details` by the caller's field names. */
+export function inWireTerms(error: unknown, wire: Wire): unknown {
+  if (!isWebhookError(error) || !error.details || wire.format === 'camelCase') return error;
+  const details: ErrorDetails = {};
+  for (const [field, reason] of Object.entries(error.details)) details[wire.wireName(field)] = reason;
+  return new WebhookError(error.code, error.message, { details, cause: error.cause });
+}
+
+/**
+ * Reads an object body's allowed fields. When the caller also sent unknown fields, nothing is
+ * written: `validate` (a pure check of the known fields) runs only to report every problem at once.
+ */
+export function readBodyFields(body: unknown, allowed: readonly Field[], wire: Wire, validate: (input: Record<string, unknown>) => void): Record<string, unknown> {
+  const { input, unknown } = readFields(body, allowed, wire);
+  if (Object.keys(unknown).length === 0) return input;
+  let other: ErrorDetails = {};
+  try {
+    validate(input);
+  } catch (error) {
+    const renamed = inWireTerms(error, wire);
+    if (isWebhookError(renamed) && renamed.details) other = renamed.details;
+    else throw error;
+  }
+  throw validationFailed({ ...other, ...unknown });
+}
+
+/**
+ * Reads the query string: each parameter at most once, and only those the route knows.
+ * Returns the values keyed by core field name.
+ */
+export function readQuery(query: string, allowed: readonly Field[], wire: Wire): Partial<Record<Field, string>> {
+  const out: Partial<Record<Field, string>> = {};
+  if (query === '') return out;
+  const details: ErrorDetails = {};
+  const allowedByWireName = new Map(allowed.map((field) => [wire.names[field], field]));
+  for (const [name, value] of new URLSearchParams(query)) {
+    const field = allowedByWireName.get(name);
+    const key = name.slice(0, 100);
+    if (field === undefined) details[key] = 'unknown query parameter';
+    else if (out[field] !== undefined) details[key] = 'must be given once';
+    else out[field] = value;
+  }
+  if (Object.keys(details).length) throw validationFailed(details);
+  return out;
+}
+
+/** `limit` from the query: digits only, range checked by the service. */
+export function parseLimit(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,4}$/.test(value)) throw validationFailed({ limit: 'must be an integer from 1 to 100' });
+  return Number(value);
+}
+
+/** An ISO-8601 timestamp with a time zone, e.g. `2026-04-26T12:00:00Z`; `field` is the wire name for details. */
+export function parseTimestamp(value: unknown, field: string): Date {
+  if (
+    typeof value !== 'string' ||
+    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i.test(value) ||
+    Number.isNaN(Date.parse(value))
+  ) {
+    throw validationFailed({ [field]: 'must be an ISO-8601 timestamp with a time zone, e.g. 2026-04-26T12:00:00Z' });
+  }
+  return new Date(value);
+}
