@@ -7,3 +7,4 @@ export type { VerificationFailureCode } from './verification-error.js';
 export { verifyWebhook } from './verify-webhook.js';
 export type { VerifyWebhookOptions, VerifiedWebhookEvent } from './verify-webhook.js';
 export type { ReceivedHeaders } from './received-headers.js';
+export { activeSigningSecrets } from './active-secrets.js';
