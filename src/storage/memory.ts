@@ -1,5 +1,15 @@
 import { limitExceeded, WebhookError } from '../errors.js';
-import type { Attempt, Delivery, DeliveryWithAttempts, EndpointRecord, EndpointSecret, PausedReason, WebhookEvent } from '../model.js';
+import type {
+  Attempt,
+  Delivery,
+  DeliveryStatus,
+  DeliveryWithAttempts,
+  EndpointRecord,
+  EndpointSecret,
+  PausedReason,
+  WebhookEvent,
+} from '../model.js';
+import { type DueEntry, DueQueue } from './due-queue.js';
 import type {
   ClaimedDelivery,
   ClaimRequest,
@@ -16,24 +26,35 @@ import type {
   WriteOptions,
 } from './storage.js';
 
-interface LeasedDelivery extends Delivery {
+/** A stored delivery plus the bookkeeping that never leaves this file. */
+interface DeliveryRow extends Delivery {
   leaseToken: string | null;
+  /** Bumped on every reschedule; due-queue entries carrying an older value are stale. */
+  queueSeq: number;
 }
 
-const FINISHED = new Set(['succeeded', 'failed', 'cancelled']);
+const FINISHED: ReadonlySet<DeliveryStatus> = new Set(['succeeded', 'failed', 'cancelled']);
 
 /**
- * Everything in one process's memory: for unit tests and for trying hookrelay out. Nothing
- * survives a restart. Each method runs synchronously between awaits, which makes it atomic.
- * Returned objects are copies: mutating them never changes what is stored.
+ * Everything in one process's memory: for unit tests, benchmarks and trying hookrelay out.
+ * Nothing survives a restart. Each method runs synchronously between awaits, which makes it
+ * atomic. Returned objects are copies: mutating them never changes what is stored.
+ *
+ * Pending deliveries sit in a heap keyed by due time, and deliveries are indexed by event and
+ * by endpoint, so claiming, `nextDueAt` and per-endpoint changes stay cheap with a large backlog.
  */
 export class MemoryStorage implements Storage {
   readonly kind = 'memory';
   private readonly endpoints = new Map<string, EndpointRecord>();
+  private readonly endpointsByOrg = new Map<string, Set<string>>();
   private readonly events = new Map<string, WebhookEvent>();
   private readonly eventsByKey = new Map<string, string>();
-  private readonly deliveries = new Map<string, LeasedDelivery>();
+  private readonly deliveries = new Map<string, DeliveryRow>();
+  private readonly deliveriesByEvent = new Map<string, Set<string>>();
+  private readonly deliveriesByEndpoint = new Map<string, Set<string>>();
   private readonly attempts = new Map<string, Attempt[]>();
+  private readonly due = new DueQueue();
+  private queueSeq = 0;
 
   async migrate(): Promise<void> {}
 
@@ -42,31 +63,34 @@ export class MemoryStorage implements Storage {
   // ---- endpoints ----
 
   async createEndpoint(record: EndpointRecord, limits: { maxPerOrg: number }): Promise<EndpointRecord> {
+    const orgIds = this.endpointsByOrg.get(record.orgId);
     let count = 0;
-    for (const e of this.endpoints.values()) if (e.orgId === record.orgId && !e.deletedAt) count++;
+    for (const id of orgIds ?? []) if (!this.endpoints.get(id)?.deletedAt) count++;
     if (count >= limits.maxPerOrg) throw limitExceeded(`webhook endpoint limit reached (max ${limits.maxPerOrg})`);
     if (this.endpoints.has(record.id)) throw new WebhookError('CONFLICT', 'endpoint id already exists');
-    this.endpoints.set(record.id, structuredClone(record));
-    return structuredClone(record);
+    this.endpoints.set(record.id, copyEndpoint(record));
+    if (orgIds) orgIds.add(record.id);
+    else this.endpointsByOrg.set(record.orgId, new Set([record.id]));
+    return copyEndpoint(record);
   }
 
   async getEndpoint(orgId: string, id: string): Promise<EndpointRecord | null> {
     const e = this.liveEndpoint(orgId, id);
-    return e ? structuredClone(e) : null;
+    return e ? copyEndpoint(e) : null;
   }
 
   async listEndpoints(orgId: string, query: ListEndpointsQuery): Promise<EndpointRecord[]> {
-    return [...this.endpoints.values()]
-      .filter((e) => e.orgId === orgId && !e.deletedAt && (!query.beforeId || e.id < query.beforeId))
+    return this.orgEndpoints(orgId)
+      .filter((e) => !query.beforeId || e.id < query.beforeId)
       .sort((a, b) => (a.id < b.id ? 1 : -1))
       .slice(0, query.limit)
-      .map((e) => structuredClone(e));
+      .map(copyEndpoint);
   }
 
   async listSubscribedEndpoints(orgId: string, eventType: string): Promise<EndpointRecord[]> {
-    return [...this.endpoints.values()]
-      .filter((e) => e.orgId === orgId && !e.deletedAt && e.events.includes(eventType))
-      .map((e) => structuredClone(e));
+    return this.orgEndpoints(orgId)
+      .filter((e) => e.events.includes(eventType))
+      .map(copyEndpoint);
   }
 
   async updateEndpoint(orgId: string, id: string, patch: EndpointPatch, now: Date): Promise<EndpointRecord | null> {
@@ -80,10 +104,10 @@ export class MemoryStorage implements Storage {
     if (patch.status !== undefined) e.status = patch.status;
     if (patch.pausedReason !== undefined) e.pausedReason = patch.pausedReason;
     if (e.status === 'active') e.pausedReason = null;
-    e.updatedAt = now;
+    e.updatedAt = new Date(now);
     if (wasStatus === 'active' && e.status === 'paused') this.holdDeliveries(e.id, now);
     if (wasStatus === 'paused' && e.status === 'active') this.releaseHeld(e.id, now);
-    return structuredClone(e);
+    return copyEndpoint(e);
   }
 
   async pauseEndpoint(id: string, reason: PausedReason, now: Date): Promise<EndpointRecord | null> {
@@ -91,20 +115,19 @@ export class MemoryStorage implements Storage {
     if (!e || e.deletedAt || e.status !== 'active') return null;
     e.status = 'paused';
     e.pausedReason = reason;
-    e.updatedAt = now;
+    e.updatedAt = new Date(now);
     this.holdDeliveries(id, now);
-    return structuredClone(e);
+    return copyEndpoint(e);
   }
 
   async deleteEndpoint(orgId: string, id: string, now: Date): Promise<boolean> {
     const e = this.liveEndpoint(orgId, id);
     if (!e) return false;
-    e.deletedAt = now;
-    e.updatedAt = now;
-    for (const d of this.deliveries.values()) {
-      if (d.endpointId === id && (d.status === 'pending' || d.status === 'held')) {
-        Object.assign(d, { status: 'cancelled', nextAttemptAt: null, leaseToken: null, completedAt: now, updatedAt: now });
-      }
+    e.deletedAt = new Date(now);
+    e.updatedAt = new Date(now);
+    for (const d of this.endpointDeliveries(id)) {
+      // An attempt in flight keeps its delivery pending; completeAttempt records it and cancels.
+      if (d.status === 'held' || (d.status === 'pending' && !underLiveLease(d, now))) this.finish(d, 'cancelled', now);
     }
     return true;
   }
@@ -113,11 +136,11 @@ export class MemoryStorage implements Storage {
     const e = this.liveEndpoint(orgId, id);
     if (!e) return null;
     const kept = e.secrets
-      .map((s) => (s.expiresAt === null ? { ...s, expiresAt: previousExpiresAt } : s))
+      .map((s) => (s.expiresAt === null ? { ...s, expiresAt: new Date(previousExpiresAt) } : s))
       .filter((s) => (s.expiresAt as Date).getTime() > now.getTime());
-    e.secrets = [structuredClone(secret), ...kept];
-    e.updatedAt = now;
-    return structuredClone(e);
+    e.secrets = [copySecret(secret), ...kept];
+    e.updatedAt = new Date(now);
+    return copyEndpoint(e);
   }
 
   // ---- events and deliveries ----
@@ -127,39 +150,58 @@ export class MemoryStorage implements Storage {
       throw new WebhookError('BAD_REQUEST', 'memory storage cannot join a host transaction; use a SQL storage for transactional emit');
     }
     const { event } = write;
-    if (event.idempotencyKey !== null) {
-      const existingId = this.eventsByKey.get(idempotencyIndex(event.orgId, event.idempotencyKey));
-      if (existingId) {
+    const keyIndex = event.idempotencyKey === null ? null : idempotencyIndex(event.orgId, event.idempotencyKey);
+    if (keyIndex !== null) {
+      const existingId = this.eventsByKey.get(keyIndex);
+      if (existingId !== undefined) {
         const existing = this.events.get(existingId) as WebhookEvent;
-        const deliveries = [...this.deliveries.values()].filter((d) => d.eventId === existingId).map(publicDelivery);
-        return { event: structuredClone(existing), deliveries, created: false };
+        return { event: copyEvent(existing), deliveries: this.eventDeliveries(existingId).map(publicDelivery), created: false };
       }
-      this.eventsByKey.set(idempotencyIndex(event.orgId, event.idempotencyKey), event.id);
     }
-    this.events.set(event.id, structuredClone(event));
-    for (const d of write.deliveries) this.deliveries.set(d.id, { ...structuredClone(d), leaseToken: null });
-    return { event: structuredClone(event), deliveries: write.deliveries.map((d) => structuredClone(d)), created: true };
+    // Check every id before writing anything, so a refused write leaves no trace.
+    if (this.events.has(event.id)) throw new WebhookError('CONFLICT', 'event id already exists');
+    const ids = new Set<string>();
+    for (const d of write.deliveries) {
+      if (this.deliveries.has(d.id) || ids.has(d.id)) throw new WebhookError('CONFLICT', 'delivery id already exists');
+      ids.add(d.id);
+    }
+    if (keyIndex !== null) this.eventsByKey.set(keyIndex, event.id);
+    this.events.set(event.id, copyEvent(event));
+    for (const d of write.deliveries) {
+      const row: DeliveryRow = { ...copyDelivery(d), leaseToken: null, queueSeq: 0 };
+      this.deliveries.set(row.id, row);
+      addToIndex(this.deliveriesByEvent, row.eventId, row.id);
+      addToIndex(this.deliveriesByEndpoint, row.endpointId, row.id);
+      this.schedule(row);
+    }
+    return { event: copyEvent(event), deliveries: write.deliveries.map(copyDelivery), created: true };
   }
 
   async getEvent(orgId: string, id: string): Promise<WebhookEvent | null> {
     const e = this.events.get(id);
-    return e && e.orgId === orgId ? structuredClone(e) : null;
+    return e && e.orgId === orgId ? copyEvent(e) : null;
   }
 
   async claimDueDeliveries(request: ClaimRequest): Promise<ClaimedDelivery[]> {
     const now = request.now.getTime();
-    const due = [...this.deliveries.values()]
-      .filter((d) => d.status === 'pending' && d.nextAttemptAt !== null && d.nextAttemptAt.getTime() <= now)
-      .sort((a, b) => (a.nextAttemptAt as Date).getTime() - (b.nextAttemptAt as Date).getTime() || (a.id < b.id ? -1 : 1))
-      .slice(0, request.limit);
-    const leaseUntil = new Date(now + request.leaseMs);
-    return due.map((d) => {
+    const picked: DeliveryRow[] = [];
+    while (picked.length < request.limit) {
+      const top = this.due.peek();
+      if (!top || top.at > now) break;
+      this.due.pop();
+      const d = this.current(top);
+      if (d) picked.push(d);
+    }
+    // Rescheduled only after the loop: with a zero lease a claimed delivery would be due again at once.
+    const leaseUntil = now + request.leaseMs;
+    return picked.map((d) => {
       d.leaseToken = request.leaseToken;
-      d.nextAttemptAt = leaseUntil;
+      d.nextAttemptAt = new Date(leaseUntil);
+      this.schedule(d);
       return {
         delivery: publicDelivery(d),
-        event: structuredClone(this.events.get(d.eventId) as WebhookEvent),
-        endpoint: structuredClone(this.endpoints.get(d.endpointId) as EndpointRecord),
+        event: copyEvent(this.events.get(d.eventId) as WebhookEvent),
+        endpoint: copyEndpoint(this.endpoints.get(d.endpointId) as EndpointRecord),
         leaseToken: request.leaseToken,
       };
     });
@@ -171,23 +213,24 @@ export class MemoryStorage implements Storage {
     const { now, next, attempt } = request;
     if (attempt) {
       const list = this.attempts.get(d.id) ?? [];
-      list.push(structuredClone(attempt));
+      list.push(copyAttempt(attempt));
       this.attempts.set(d.id, list);
       d.attemptCount += 1;
-      d.lastAttemptAt = attempt.startedAt;
+      d.lastAttemptAt = new Date(attempt.startedAt);
       d.lastStatusCode = attempt.statusCode;
       d.lastError = attempt.errorKind;
     }
-    const endpoint = this.endpoints.get(d.endpointId);
-    let status = next.status;
-    // The endpoint may have been paused or deleted while the attempt was in flight.
-    if (status === 'pending' && endpoint?.deletedAt) status = 'cancelled';
-    else if (status === 'pending' && endpoint?.status === 'paused') status = 'held';
-    d.status = status;
     d.leaseToken = null;
-    d.updatedAt = now;
-    d.nextAttemptAt = status === 'pending' && next.status === 'pending' ? next.nextAttemptAt : null;
-    d.completedAt = FINISHED.has(status) ? now : null;
+    if (FINISHED.has(next.status)) {
+      this.finish(d, next.status, now);
+      return true;
+    }
+    // The endpoint may have been paused, resumed or deleted while the attempt was in flight:
+    // its current state, not the one the worker saw, decides between pending, held and cancelled.
+    const endpoint = this.endpoints.get(d.endpointId);
+    if (!endpoint || endpoint.deletedAt) this.finish(d, 'cancelled', now);
+    else if (endpoint.status === 'paused') this.hold(d, now);
+    else this.makePending(d, next.status === 'pending' ? next.nextAttemptAt : now, now);
     return true;
   }
 
@@ -197,33 +240,45 @@ export class MemoryStorage implements Storage {
       const d = this.deliveries.get(id);
       if (!d || d.leaseToken !== leaseToken || d.status !== 'pending') continue;
       d.leaseToken = null;
-      d.nextAttemptAt = now;
-      d.updatedAt = now;
+      const endpoint = this.endpoints.get(d.endpointId);
+      if (!endpoint || endpoint.deletedAt) this.finish(d, 'cancelled', now);
+      else if (endpoint.status === 'paused') this.hold(d, now);
+      else this.makePending(d, now, now);
       released++;
     }
     return released;
   }
 
   async nextDueAt(): Promise<Date | null> {
-    let min: number | null = null;
-    for (const d of this.deliveries.values()) {
-      if (d.status === 'pending' && d.nextAttemptAt && (min === null || d.nextAttemptAt.getTime() < min)) min = d.nextAttemptAt.getTime();
+    for (;;) {
+      const top = this.due.peek();
+      if (!top) return null;
+      if (this.current(top)) return new Date(top.at);
+      this.due.pop();
     }
-    return min === null ? null : new Date(min);
   }
 
   async listDeliveries(orgId: string, query: ListDeliveriesQuery): Promise<Delivery[]> {
-    return [...this.deliveries.values()]
-      .filter(
-        (d) =>
-          d.orgId === orgId &&
-          (!query.endpointId || d.endpointId === query.endpointId) &&
-          (!query.eventId || d.eventId === query.eventId) &&
-          (!query.status || d.status === query.status) &&
-          (!query.since || d.createdAt.getTime() >= query.since.getTime()) &&
-          (!query.until || d.createdAt.getTime() < query.until.getTime()) &&
-          (!query.beforeId || d.id < query.beforeId),
-      )
+    const candidates = query.eventId
+      ? this.eventDeliveries(query.eventId)
+      : query.endpointId
+        ? this.endpointDeliveries(query.endpointId)
+        : this.deliveries.values();
+    const matches: DeliveryRow[] = [];
+    for (const d of candidates) {
+      if (
+        d.orgId === orgId &&
+        (!query.endpointId || d.endpointId === query.endpointId) &&
+        (!query.eventId || d.eventId === query.eventId) &&
+        (!query.status || d.status === query.status) &&
+        (!query.since || d.createdAt.getTime() >= query.since.getTime()) &&
+        (!query.until || d.createdAt.getTime() < query.until.getTime()) &&
+        (!query.beforeId || d.id < query.beforeId)
+      ) {
+        matches.push(d);
+      }
+    }
+    return matches
       .sort((a, b) => (a.id < b.id ? 1 : -1))
       .slice(0, query.limit)
       .map(publicDelivery);
@@ -232,7 +287,7 @@ export class MemoryStorage implements Storage {
   async getDelivery(orgId: string, id: string): Promise<DeliveryWithAttempts | null> {
     const d = this.deliveries.get(id);
     if (!d || d.orgId !== orgId) return null;
-    return { ...publicDelivery(d), attempts: (this.attempts.get(id) ?? []).map((a) => structuredClone(a)) };
+    return { ...publicDelivery(d), attempts: (this.attempts.get(id) ?? []).map(copyAttempt) };
   }
 
   async retryDelivery(orgId: string, id: string, now: Date): Promise<Delivery | null> {
@@ -248,8 +303,8 @@ export class MemoryStorage implements Storage {
     const endpoint = this.liveEndpoint(orgId, endpointId);
     if (!endpoint) return 0;
     let count = 0;
-    for (const d of this.deliveries.values()) {
-      if (d.endpointId !== endpointId || !FINISHED.has(d.status)) continue;
+    for (const d of this.endpointDeliveries(endpointId)) {
+      if (!FINISHED.has(d.status)) continue;
       if (query.status ? d.status !== query.status : d.status === 'cancelled') continue;
       if (d.createdAt.getTime() < query.since.getTime()) continue;
       if (query.until && d.createdAt.getTime() >= query.until.getTime()) continue;
@@ -261,61 +316,205 @@ export class MemoryStorage implements Storage {
 
   async prune(query: PruneQuery): Promise<PruneResult> {
     const result: PruneResult = { deliveries: 0, attempts: 0, events: 0 };
-    const touched = new Set<string>();
+    const olderThan = query.olderThan.getTime();
     for (const [id, d] of this.deliveries) {
-      if (FINISHED.has(d.status) && d.completedAt && d.completedAt.getTime() < query.olderThan.getTime()) {
+      if (FINISHED.has(d.status) && d.completedAt && d.completedAt.getTime() < olderThan) {
         this.deliveries.delete(id);
+        removeFromIndex(this.deliveriesByEvent, d.eventId, id);
+        removeFromIndex(this.deliveriesByEndpoint, d.endpointId, id);
         result.deliveries++;
         result.attempts += this.attempts.get(id)?.length ?? 0;
         this.attempts.delete(id);
-        touched.add(d.eventId);
       }
     }
-    const stillUsed = new Set([...this.deliveries.values()].map((d) => d.eventId));
-    for (const eventId of touched) {
-      if (stillUsed.has(eventId)) continue;
-      const e = this.events.get(eventId);
-      if (e?.idempotencyKey !== null && e?.idempotencyKey !== undefined) this.eventsByKey.delete(idempotencyIndex(e.orgId, e.idempotencyKey));
+    // Any event from before the cut-off with no delivery left is an orphan, including events
+    // that matched no endpoint at all; deleting it frees its idempotency key.
+    for (const [eventId, e] of this.events) {
+      if (e.createdAt.getTime() >= olderThan || this.deliveriesByEvent.has(eventId)) continue;
+      if (e.idempotencyKey !== null) this.eventsByKey.delete(idempotencyIndex(e.orgId, e.idempotencyKey));
       this.events.delete(eventId);
       result.events++;
     }
     return result;
   }
 
+  // ---- internals ----
+
   private liveEndpoint(orgId: string, id: string): EndpointRecord | undefined {
     const e = this.endpoints.get(id);
     return e && e.orgId === orgId && !e.deletedAt ? e : undefined;
   }
 
+  private orgEndpoints(orgId: string): EndpointRecord[] {
+    const out: EndpointRecord[] = [];
+    for (const id of this.endpointsByOrg.get(orgId) ?? []) {
+      const e = this.endpoints.get(id);
+      if (e && !e.deletedAt) out.push(e);
+    }
+    return out;
+  }
+
+  private eventDeliveries(eventId: string): DeliveryRow[] {
+    return [...(this.deliveriesByEvent.get(eventId) ?? [])].map((id) => this.deliveries.get(id) as DeliveryRow);
+  }
+
+  private endpointDeliveries(endpointId: string): DeliveryRow[] {
+    return [...(this.deliveriesByEndpoint.get(endpointId) ?? [])].map((id) => this.deliveries.get(id) as DeliveryRow);
+  }
+
+  /** The delivery a due-queue entry points at, if the entry is still its current schedule. */
+  private current(entry: DueEntry): DeliveryRow | undefined {
+    const d = this.deliveries.get(entry.id);
+    return d && d.queueSeq === entry.seq && d.status === 'pending' ? d : undefined;
+  }
+
+  /** Records the delivery's current state in the due queue; every change of status or due time goes through here. */
+  private schedule(d: DeliveryRow): void {
+    d.queueSeq = ++this.queueSeq;
+    if (d.status === 'pending' && d.nextAttemptAt) this.due.push({ at: d.nextAttemptAt.getTime(), id: d.id, seq: d.queueSeq });
+    // Stale entries pile up when deliveries are rescheduled before they surface; drop them in
+    // one O(n) pass once they outnumber the deliveries, which keeps the cost amortised O(1).
+    if (this.due.size > 2 * this.deliveries.size + 1024) {
+      const live: DueEntry[] = [];
+      for (const row of this.deliveries.values()) {
+        if (row.status === 'pending' && row.nextAttemptAt) live.push({ at: row.nextAttemptAt.getTime(), id: row.id, seq: row.queueSeq });
+      }
+      this.due.rebuild(live);
+    }
+  }
+
+  private makePending(d: DeliveryRow, dueAt: Date, now: Date): void {
+    d.status = 'pending';
+    d.nextAttemptAt = new Date(dueAt);
+    d.completedAt = null;
+    d.updatedAt = new Date(now);
+    this.schedule(d);
+  }
+
+  private hold(d: DeliveryRow, now: Date): void {
+    d.status = 'held';
+    d.nextAttemptAt = null;
+    d.completedAt = null;
+    d.updatedAt = new Date(now);
+    this.schedule(d);
+  }
+
+  private finish(d: DeliveryRow, status: DeliveryStatus, now: Date): void {
+    d.status = status;
+    d.nextAttemptAt = null;
+    d.leaseToken = null;
+    d.completedAt = new Date(now);
+    d.updatedAt = new Date(now);
+    this.schedule(d);
+  }
+
   private holdDeliveries(endpointId: string, now: Date): void {
-    for (const d of this.deliveries.values()) {
-      // A leased delivery stays pending: its attempt is in flight and completeAttempt will hold it.
-      if (d.endpointId === endpointId && d.status === 'pending' && d.leaseToken === null) {
-        Object.assign(d, { status: 'held', nextAttemptAt: null, updatedAt: now });
+    for (const d of this.endpointDeliveries(endpointId)) {
+      // An attempt in flight keeps its delivery pending; completeAttempt will hold it.
+      if (d.status === 'pending' && !underLiveLease(d, now)) {
+        d.leaseToken = null;
+        this.hold(d, now);
       }
     }
   }
 
   private releaseHeld(endpointId: string, now: Date): void {
-    for (const d of this.deliveries.values()) {
-      if (d.endpointId === endpointId && d.status === 'held') Object.assign(d, { status: 'pending', nextAttemptAt: now, updatedAt: now });
+    for (const d of this.endpointDeliveries(endpointId)) {
+      if (d.status === 'held') this.makePending(d, now, now);
     }
   }
 
-  private requeue(d: LeasedDelivery, endpoint: EndpointRecord, now: Date): void {
+  private requeue(d: DeliveryRow, endpoint: EndpointRecord, now: Date): void {
     if (!FINISHED.has(d.status)) return;
-    const held = endpoint.status === 'paused';
-    Object.assign(d, { status: held ? 'held' : 'pending', nextAttemptAt: held ? null : now, completedAt: null, leaseToken: null, updatedAt: now });
+    d.leaseToken = null;
+    if (endpoint.status === 'paused') this.hold(d, now);
+    else this.makePending(d, now, now);
   }
+}
+
+/** True while an attempt may be in flight: leased, and the lease has not run out at `now`. */
+function underLiveLease(d: DeliveryRow, now: Date): boolean {
+  return d.leaseToken !== null && d.nextAttemptAt !== null && d.nextAttemptAt.getTime() > now.getTime();
 }
 
 function idempotencyIndex(orgId: string, key: string): string {
   return `${orgId}\u0000${key}`;
 }
 
-function publicDelivery(d: LeasedDelivery): Delivery {
-  const { leaseToken: _lease, ...rest } = d;
-  return structuredClone(rest);
+function addToIndex(index: Map<string, Set<string>>, key: string, id: string): void {
+  const set = index.get(key);
+  if (set) set.add(id);
+  else index.set(key, new Set([id]));
+}
+
+function removeFromIndex(index: Map<string, Set<string>>, key: string, id: string): void {
+  const set = index.get(key);
+  if (!set) return;
+  set.delete(id);
+  if (set.size === 0) index.delete(key);
+}
+
+const copyDate = (d: Date | null): Date | null => (d === null ? null : new Date(d));
+
+// Hand-written copies of the flat records: structuredClone costs several times more on the
+// claim path, and only event payloads need a deep, type-agnostic copy.
+
+function copyDelivery(d: Delivery): Delivery {
+  return {
+    id: d.id,
+    orgId: d.orgId,
+    eventId: d.eventId,
+    endpointId: d.endpointId,
+    eventType: d.eventType,
+    status: d.status,
+    attemptCount: d.attemptCount,
+    nextAttemptAt: copyDate(d.nextAttemptAt),
+    lastAttemptAt: copyDate(d.lastAttemptAt),
+    lastStatusCode: d.lastStatusCode,
+    lastError: d.lastError,
+    createdAt: new Date(d.createdAt),
+    updatedAt: new Date(d.updatedAt),
+    completedAt: copyDate(d.completedAt),
+  };
+}
+
+const publicDelivery = (d: DeliveryRow): Delivery => copyDelivery(d);
+
+function copySecret(s: EndpointSecret): EndpointSecret {
+  return { secret: s.secret, createdAt: new Date(s.createdAt), expiresAt: copyDate(s.expiresAt) };
+}
+
+function copyEndpoint(e: EndpointRecord): EndpointRecord {
+  return {
+    id: e.id,
+    orgId: e.orgId,
+    url: e.url,
+    events: [...e.events],
+    description: e.description,
+    apiVersion: e.apiVersion,
+    filter: e.filter ? { ...e.filter } : null,
+    status: e.status,
+    pausedReason: e.pausedReason,
+    createdAt: new Date(e.createdAt),
+    updatedAt: new Date(e.updatedAt),
+    deletedAt: copyDate(e.deletedAt),
+    secrets: e.secrets.map(copySecret),
+  };
+}
+
+function copyEvent(e: WebhookEvent): WebhookEvent {
+  return {
+    id: e.id,
+    orgId: e.orgId,
+    type: e.type,
+    data: structuredClone(e.data),
+    idempotencyKey: e.idempotencyKey,
+    createdAt: new Date(e.createdAt),
+  };
+}
+
+function copyAttempt(a: Attempt): Attempt {
+  return { ...a, startedAt: new Date(a.startedAt) };
 }
 
 /** In-memory storage for unit tests and experiments. */

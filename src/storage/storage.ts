@@ -119,8 +119,11 @@ export interface PruneResult {
  * Where hookrelay keeps endpoints, events, deliveries and attempts.
  *
  * Every method is atomic: it either applies all of its writes or none. Every org-scoped
- * method treats another org's rows, and soft-deleted endpoints, as absent. Implementations
- * must pass the storage conformance suite in `test/storage/conformance.ts` unchanged.
+ * method treats another org's rows, and soft-deleted endpoints, as absent. A write that changes
+ * a row's state sets its `updatedAt` to the `now` it was given. A delivery "under a live lease"
+ * (leased, lease not yet run out at `now`) has an attempt in flight: pausing or deleting its
+ * endpoint leaves it pending, and `completeAttempt` then stores it as held or cancelled.
+ * Implementations must pass the storage conformance suite in `test/storage/conformance.ts` unchanged.
  */
 export interface Storage {
   /** A short name for logs and benchmarks (`memory`, `sqlite`, `postgres`). */
@@ -168,8 +171,8 @@ export interface Storage {
   pauseEndpoint(id: string, reason: PausedReason, now: Date): Promise<EndpointRecord | null>;
 
   /**
-   * Soft-deletes: sets `deletedAt`, and cancels the endpoint's pending and held deliveries.
-   * Returns false when absent (or already deleted).
+   * Soft-deletes: sets `deletedAt`, and cancels the endpoint's held deliveries and its pending
+   * ones not under a live lease (`completedAt = now`). Returns false when absent (or already deleted).
    */
   deleteEndpoint(orgId: string, id: string, now: Date): Promise<boolean>;
 
@@ -203,14 +206,16 @@ export interface Storage {
    * Records `attempt` (when given), increments `attemptCount` for it, and moves the delivery
    * to `next`, in one atomic step guarded by the lease: if the delivery no longer carries
    * `leaseToken` (the lease expired and someone else claimed it), writes nothing and returns
-   * false. Clears the lease. Moving to `held` also accounts for the endpoint having been
-   * paused concurrently; `pending` while its endpoint is paused is stored as `held`.
+   * false. Clears the lease. For `pending` and `held`, the endpoint's state at completion
+   * decides: deleted → `cancelled`, paused → `held`, active → `pending` (due at `now` when
+   * `held` was asked for, since the endpoint was resumed meanwhile). Finished states set `completedAt = now`.
    */
   completeAttempt(request: CompleteAttemptRequest): Promise<boolean>;
 
   /**
-   * Gives back claimed deliveries that were never attempted (e.g. on `stop()`), due at `now`.
-   * Guarded by the lease token like `completeAttempt`. Returns how many were released.
+   * Gives back claimed deliveries that were never attempted (e.g. on `stop()`), due at `now`
+   * (held or cancelled when the endpoint was paused or deleted meanwhile). Guarded by the lease
+   * token like `completeAttempt`. Returns how many were released.
    */
   releaseLeases(deliveryIds: string[], leaseToken: string, now: Date): Promise<number>;
 
@@ -236,7 +241,10 @@ export interface Storage {
    */
   replayDeliveries(orgId: string, endpointId: string, query: ReplayQuery, now: Date): Promise<number>;
 
-  /** Deletes finished deliveries completed before `olderThan`, their attempts, and events left with no delivery. */
+  /**
+   * Deletes finished deliveries completed before `olderThan` with their attempts, then every event
+   * created before `olderThan` that has no delivery left (which frees its idempotency key).
+   */
   prune(query: PruneQuery): Promise<PruneResult>;
 
   /**
