@@ -1,0 +1,615 @@
+import { sql } from 'kysely';
+import { limitExceeded, WebhookError } from '../../src/errors.js';
+import type { Delivery, DeliveryStatus, DeliveryWithAttempts, EndpointRecord, EndpointSecret, PausedReason, WebhookEvent } from '../../src/model.js';
+import type {
+  ClaimedDelivery,
+  ClaimRequest,
+  CompleteAttemptRequest,
+  EndpointPatch,
+  InsertEventResult,
+  ListDeliveriesQuery,
+  ListEndpointsQuery,
+  NewEventWrite,
+  PruneQuery,
+  PruneResult,
+  ReplayQuery,
+  Storage,
+  WriteOptions,
+} from '../../src/storage/storage.js';
+import type { Db, SqlDialect, TableRef } from './dialect.js';
+import { runMigrations } from './migrate.js';
+import {
+  attemptFromRow,
+  attemptToRow,
+  deliveryFromRow,
+  deliveryToRow,
+  encodeSecrets,
+  endpointFromRow,
+  endpointToRow,
+  eventFromRow,
+  eventToRow,
+} from './rows.js';
+import type { TableName } from './schema.js';
+import { asStorageError, type RetryPolicy, withTransientRetry } from './transient.js';
+
+const FINISHED: DeliveryStatus[] = ['succeeded', 'failed', 'cancelled'];
+/** Rows per multi-row INSERT: keeps every statement far below SQLite's bound-parameter limit. */
+const INSERT_CHUNK = 500;
+
+/** Cross-process wake-ups (Postgres LISTEN/NOTIFY). */
+export interface Notifier {
+  subscribe(listener: () => void): () => void;
+  close(): Promise<void>;
+}
+
+export interface SqlStorageConfig {
+  dialect: SqlDialect;
+  /** The kysely instance every statement goes through. */
+  db: Db;
+  /** Postgres schema holding the tables; undefined for the connection's default. */
+  schema?: string | undefined;
+  /** Whether `close()` destroys `db` (false when the host passed its own connection or pool). */
+  ownsDb: boolean;
+  retry?: RetryPolicy | undefined;
+  notifier?: Notifier | undefined;
+}
+
+/**
+ * The Storage contract over kysely, shared by SQLite and Postgres. Engine differences live in
+ * the `SqlDialect`; every query here is plain SQL both engines run the same way.
+ *
+ * Transient failures are retried (see `withTransientRetry`). Each retried unit is either one
+ * whole transaction (which rolled back) or a write made idempotent by its ids, so a retry never
+ * doubles an event, an endpoint or an attempt.
+ */
+export class SqlStorage implements Storage {
+  readonly kind: string;
+  /** Present only where the engine can wake other processes (Postgres). */
+  readonly subscribe?: (listener: () => void) => () => void;
+
+  private readonly db: Db;
+  private readonly dialect: SqlDialect;
+  private readonly schema: string | undefined;
+  private readonly ownsDb: boolean;
+  private readonly retryPolicy: RetryPolicy | undefined;
+  private readonly notifier: Notifier | undefined;
+  private closed = false;
+
+  constructor(config: SqlStorageConfig) {
+    this.dialect = config.dialect;
+    this.kind = config.dialect.kind;
+    this.schema = config.schema;
+    this.db = config.schema ? config.db.withSchema(config.schema) : config.db;
+    this.ownsDb = config.ownsDb;
+    this.retryPolicy = config.retry;
+    this.notifier = config.notifier;
+    if (config.notifier) {
+      const notifier = config.notifier;
+      this.subscribe = (listener) => notifier.subscribe(listener);
+    }
+  }
+
+  async migrate(): Promise<void> {
+    await this.run(() => runMigrations(this.db, this.dialect, (name) => this.qualified(name)));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.notifier?.close();
+    if (this.ownsDb) await this.db.destroy();
+  }
+
+  // ---- endpoints ----
+
+  async createEndpoint(record: EndpointRecord, limits: { maxPerOrg: number }): Promise<EndpointRecord> {
+    return this.write(async (tx) => {
+      await this.dialect.lockOrg(tx, record.orgId);
+      // A retry of a create whose commit the client never saw finds its own row: the same endpoint, not a second one.
+      const existing = await tx.selectFrom('hookrelay_endpoints').selectAll().where('id', '=', record.id).executeTakeFirst();
+      if (existing) {
+        if (existing.org_id === record.orgId && Number(existing.created_at) === record.createdAt.getTime()) return endpointFromRow(existing);
+        throw new WebhookError('CONFLICT', 'endpoint id already exists');
+      }
+      // Served by (org_id, id); the org lock makes count-then-insert one step across processes.
+      const { count } = await tx
+        .selectFrom('hookrelay_endpoints')
+        .select((eb) => eb.fn.countAll().as('count'))
+        .where('org_id', '=', record.orgId)
+        .where('deleted_at', 'is', null)
+        .executeTakeFirstOrThrow();
+      if (Number(count) >= limits.maxPerOrg) throw limitExceeded(`webhook endpoint limit reached (max ${limits.maxPerOrg})`);
+      await tx.insertInto('hookrelay_endpoints').values(endpointToRow(record)).execute();
+      return structuredClone(record);
+    });
+  }
+
+  async getEndpoint(orgId: string, id: string): Promise<EndpointRecord | null> {
+    return this.run(async () => {
+      const row = await this.liveEndpointQuery(this.db, orgId, id).executeTakeFirst();
+      return row ? endpointFromRow(row) : null;
+    });
+  }
+
+  async listEndpoints(orgId: string, query: ListEndpointsQuery): Promise<EndpointRecord[]> {
+    return this.run(async () => {
+      const rows = await this.db
+        .selectFrom('hookrelay_endpoints')
+        .selectAll()
+        .where('org_id', '=', orgId)
+        .where('deleted_at', 'is', null)
+        .$if(query.beforeId !== undefined, (qb) => qb.where('id', '<', query.beforeId as string))
+        .orderBy('id', 'desc')
+        .limit(query.limit)
+        .execute();
+      return rows.map(endpointFromRow);
+    });
+  }
+
+  async listSubscribedEndpoints(orgId: string, eventType: string): Promise<EndpointRecord[]> {
+    // An org holds a bounded number of endpoints (the per-org cap), so the (org_id, id) index
+    // plus a filter on the decoded event list is cheaper than a subscription table to keep in sync.
+    return this.run(async () => {
+      const rows = await this.db
+        .selectFrom('hookrelay_endpoints')
+        .selectAll()
+        .where('org_id', '=', orgId)
+        .where('deleted_at', 'is', null)
+        .orderBy('id')
+        .execute();
+      return rows.map(endpointFromRow).filter((e) => e.events.includes(eventType));
+    });
+  }
+
+  async updateEndpoint(orgId: string, id: string, patch: EndpointPatch, now: Date): Promise<EndpointRecord | null> {
+    return this.write(async (tx) => {
+      const row = await this.liveEndpointQuery(tx, orgId, id)
+        .$if(this.dialect.supportsRowLocks, (qb) => qb.forUpdate())
+        .executeTakeFirst();
+      if (!row) return null;
+      const e = endpointFromRow(row);
+      const wasStatus = e.status;
+      if (patch.url !== undefined) e.url = patch.url;
+      if (patch.events !== undefined) e.events = [...patch.events];
+      if (patch.description !== undefined) e.description = patch.description;
+      if (patch.filter !== undefined) e.filter = patch.filter ? { ...patch.filter } : null;
+      if (patch.status !== undefined) e.status = patch.status;
+      if (patch.pausedReason !== undefined) e.pausedReason = patch.pausedReason;
+      if (e.status === 'active') e.pausedReason = null;
+      e.updatedAt = now;
+      const { secrets: _secrets, id: _id, org_id: _org, created_at: _created, ...changes } = endpointToRow(e);
+      await tx.updateTable('hookrelay_endpoints').set(changes).where('id', '=', id).execute();
+      if (wasStatus === 'active' && e.status === 'paused') await this.holdDeliveries(tx, id, now);
+      if (wasStatus === 'paused' && e.status === 'active') {
+        const released = await this.releaseHeld(tx, id, now);
+        if (released > 0) await this.dialect.notify?.(tx);
+      }
+      return e;
+    });
+  }
+
+  async pauseEndpoint(id: string, reason: PausedReason, now: Date): Promise<EndpointRecord | null> {
+    return this.write(async (tx) => {
+      // The status guard in the WHERE makes the change once: a racing caller updates no row.
+      const row = await tx
+        .updateTable('hookrelay_endpoints')
+        .set({ status: 'paused', paused_reason: reason, updated_at: now.getTime() })
+        .where('id', '=', id)
+        .where('deleted_at', 'is', null)
+        .where('status', '=', 'active')
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) return null;
+      await this.holdDeliveries(tx, id, now);
+      return endpointFromRow(row);
+    });
+  }
+
+  async deleteEndpoint(orgId: string, id: string, now: Date): Promise<boolean> {
+    return this.write(async (tx) => {
+      const result = await tx
+        .updateTable('hookrelay_endpoints')
+        .set({ deleted_at: now.getTime(), updated_at: now.getTime() })
+        .where('id', '=', id)
+        .where('org_id', '=', orgId)
+        .where('deleted_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) return false;
+      // Served by (endpoint_id, status). A leased delivery is cancelled too: its completeAttempt then finds no lease.
+      await tx
+        .updateTable('hookrelay_deliveries')
+        .set({ status: 'cancelled', next_attempt_at: null, lease_token: null, completed_at: now.getTime(), updated_at: now.getTime() })
+        .where('endpoint_id', '=', id)
+        .where('status', 'in', ['pending', 'held'])
+        .execute();
+      return true;
+    });
+  }
+
+  async rotateSecret(orgId: string, id: string, secret: EndpointSecret, previousExpiresAt: Date, now: Date): Promise<EndpointRecord | null> {
+    return this.write(async (tx) => {
+      const row = await this.liveEndpointQuery(tx, orgId, id)
+        .$if(this.dialect.supportsRowLocks, (qb) => qb.forUpdate())
+        .executeTakeFirst();
+      if (!row) return null;
+      const e = endpointFromRow(row);
+      // A retry of a rotation that committed unseen finds its secret already current: nothing to do.
+      if (e.secrets[0]?.secret === secret.secret && e.secrets[0].expiresAt === null) return e;
+      const kept = e.secrets
+        .map((s) => (s.expiresAt === null ? { ...s, expiresAt: previousExpiresAt } : s))
+        .filter((s) => (s.expiresAt as Date).getTime() > now.getTime());
+      e.secrets = [structuredClone(secret), ...kept];
+      e.updatedAt = now;
+      await tx
+        .updateTable('hookrelay_endpoints')
+        .set({ secrets: encodeSecrets(e.secrets), updated_at: now.getTime() })
+        .where('id', '=', id)
+        .execute();
+      return e;
+    });
+  }
+
+  // ---- events and deliveries ----
+
+  async insertEvent(write: NewEventWrite, options: WriteOptions = {}): Promise<InsertEventResult> {
+    if (options.transaction !== undefined) {
+      // The host owns this transaction: no retry (a failed statement aborted the host's work
+      // too), and no commit here. The NOTIFY inside it fires only if the host commits.
+      const tx = this.hostTransaction(options.transaction);
+      try {
+        return await this.insertEventIn(tx, write);
+      } catch (error) {
+        throw asStorageError(error, this.dialect);
+      }
+    }
+    return this.write((tx) => this.insertEventIn(tx, write));
+  }
+
+  async getEvent(orgId: string, id: string): Promise<WebhookEvent | null> {
+    return this.run(async () => {
+      const row = await this.db.selectFrom('hookrelay_events').selectAll().where('id', '=', id).where('org_id', '=', orgId).executeTakeFirst();
+      return row ? eventFromRow(row) : null;
+    });
+  }
+
+  async claimDueDeliveries(request: ClaimRequest): Promise<ClaimedDelivery[]> {
+    if (request.limit <= 0) return [];
+    // A claim retried after a commit the client never saw leaves that first batch leased until
+    // its lease runs out: delayed, never lost or sent twice at once.
+    const rows = await this.run(() => this.dialect.claim(this.db, request, this.tableRef));
+    if (rows.length === 0) return [];
+    const eventIds = [...new Set(rows.map((r) => r.event_id))];
+    const endpointIds = [...new Set(rows.map((r) => r.endpoint_id))];
+    const [events, endpoints] = await this.run(() =>
+      Promise.all([
+        this.db.selectFrom('hookrelay_events').selectAll().where('id', 'in', eventIds).execute(),
+        this.db.selectFrom('hookrelay_endpoints').selectAll().where('id', 'in', endpointIds).execute(),
+      ]),
+    );
+    const eventById = new Map(events.map((e) => [e.id, eventFromRow(e)]));
+    const endpointById = new Map(endpoints.map((e) => [e.id, endpointFromRow(e)]));
+    const claimed: ClaimedDelivery[] = [];
+    for (const row of rows) {
+      const event = eventById.get(row.event_id);
+      const endpoint = endpointById.get(row.endpoint_id);
+      if (!event || !endpoint) continue;
+      claimed.push({
+        delivery: deliveryFromRow(row),
+        event: structuredClone(event),
+        endpoint: structuredClone(endpoint),
+        leaseToken: request.leaseToken,
+      });
+    }
+    return claimed;
+  }
+
+  async completeAttempt(request: CompleteAttemptRequest): Promise<boolean> {
+    const { deliveryId, leaseToken, attempt, next, now } = request;
+    return this.write(async (tx) => {
+      if (attempt) {
+        // The attempt id is the primary key: finding it means this very call committed before
+        // and only the acknowledgement was lost. Report success; never record it twice.
+        const recorded = await tx.selectFrom('hookrelay_attempts').select('id').where('id', '=', attempt.id).executeTakeFirst();
+        if (recorded) return true;
+      }
+      const current = await tx
+        .selectFrom('hookrelay_deliveries')
+        .select(['endpoint_id', 'status', 'lease_token'])
+        .where('id', '=', deliveryId)
+        .executeTakeFirst();
+      if (!current || current.lease_token !== leaseToken || current.status !== 'pending') return false;
+      // FOR SHARE orders us with a concurrent pause/delete of the endpoint (both lock the
+      // endpoint row first): either we see it paused, or its hold sees our row unleased.
+      const endpoint = await tx
+        .selectFrom('hookrelay_endpoints')
+        .select(['status', 'deleted_at'])
+        .where('id', '=', current.endpoint_id)
+        .$if(this.dialect.supportsRowLocks, (qb) => qb.forShare())
+        .executeTakeFirst();
+      let status: DeliveryStatus = next.status;
+      if (status === 'pending' && (!endpoint || endpoint.deleted_at !== null)) status = 'cancelled';
+      else if (status === 'pending' && endpoint?.status === 'paused') status = 'held';
+      const nowMs = now.getTime();
+      const result = await tx
+        .updateTable('hookrelay_deliveries')
+        .set({
+          status,
+          lease_token: null,
+          updated_at: nowMs,
+          next_attempt_at: status === 'pending' && next.status === 'pending' ? next.nextAttemptAt.getTime() : null,
+          completed_at: FINISHED.includes(status) ? nowMs : null,
+          ...(attempt
+            ? {
+                attempt_count: sql<number>`attempt_count + 1`,
+                last_attempt_at: attempt.startedAt.getTime(),
+                last_status_code: attempt.statusCode,
+                last_error: attempt.errorKind,
+              }
+            : {}),
+        })
+        .where('id', '=', deliveryId)
+        .where('lease_token', '=', leaseToken)
+        .where('status', '=', 'pending')
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) return false;
+      if (attempt) await tx.insertInto('hookrelay_attempts').values(attemptToRow(attempt)).onConflict((oc) => oc.doNothing()).execute();
+      return true;
+    });
+  }
+
+  async releaseLeases(deliveryIds: string[], leaseToken: string, now: Date): Promise<number> {
+    if (deliveryIds.length === 0) return 0;
+    return this.write(async (tx) => {
+      let released = 0;
+      for (const ids of chunks(deliveryIds, INSERT_CHUNK)) {
+        const result = await tx
+          .updateTable('hookrelay_deliveries')
+          .set({ lease_token: null, next_attempt_at: now.getTime(), updated_at: now.getTime() })
+          .where('id', 'in', ids)
+          .where('lease_token', '=', leaseToken)
+          .where('status', '=', 'pending')
+          .executeTakeFirst();
+        released += Number(result.numUpdatedRows);
+      }
+      if (released > 0) await this.dialect.notify?.(tx);
+      return released;
+    });
+  }
+
+  async nextDueAt(): Promise<Date | null> {
+    return this.run(async () => {
+      // The head of the partial (next_attempt_at, id) index on pending rows: one index probe.
+      const row = await this.db
+        .selectFrom('hookrelay_deliveries')
+        .select('next_attempt_at')
+        .where('status', '=', 'pending')
+        .where('next_attempt_at', 'is not', null)
+        .orderBy('next_attempt_at')
+        .limit(1)
+        .executeTakeFirst();
+      return row?.next_attempt_at == null ? null : new Date(Number(row.next_attempt_at));
+    });
+  }
+
+  async listDeliveries(orgId: string, query: ListDeliveriesQuery): Promise<Delivery[]> {
+    return this.run(async () => {
+      const rows = await this.db
+        .selectFrom('hookrelay_deliveries')
+        .selectAll()
+        .where('org_id', '=', orgId)
+        .$if(query.endpointId !== undefined, (qb) => qb.where('endpoint_id', '=', query.endpointId as string))
+        .$if(query.eventId !== undefined, (qb) => qb.where('event_id', '=', query.eventId as string))
+        .$if(query.status !== undefined, (qb) => qb.where('status', '=', query.status as string))
+        .$if(query.since !== undefined, (qb) => qb.where('created_at', '>=', (query.since as Date).getTime()))
+        .$if(query.until !== undefined, (qb) => qb.where('created_at', '<', (query.until as Date).getTime()))
+        .$if(query.beforeId !== undefined, (qb) => qb.where('id', '<', query.beforeId as string))
+        .orderBy('id', 'desc')
+        .limit(query.limit)
+        .execute();
+      return rows.map(deliveryFromRow);
+    });
+  }
+
+  async getDelivery(orgId: string, id: string): Promise<DeliveryWithAttempts | null> {
+    return this.run(async () => {
+      const row = await this.db.selectFrom('hookrelay_deliveries').selectAll().where('id', '=', id).where('org_id', '=', orgId).executeTakeFirst();
+      if (!row) return null;
+      const attempts = await this.db
+        .selectFrom('hookrelay_attempts')
+        .selectAll()
+        .where('delivery_id', '=', id)
+        .orderBy('attempt_number')
+        .orderBy('started_at')
+        .orderBy('id')
+        .execute();
+      return { ...deliveryFromRow(row), attempts: attempts.map(attemptFromRow) };
+    });
+  }
+
+  async retryDelivery(orgId: string, id: string, now: Date): Promise<Delivery | null> {
+    return this.write(async (tx) => {
+      const row = await tx.selectFrom('hookrelay_deliveries').selectAll().where('id', '=', id).where('org_id', '=', orgId).executeTakeFirst();
+      if (!row) return null;
+      const endpoint = await this.lockedEndpointState(tx, row.endpoint_id);
+      if (!endpoint || endpoint.deleted_at !== null) return null;
+      if (!FINISHED.includes(row.status as DeliveryStatus)) return deliveryFromRow(row);
+      const updated = await this.requeue(tx, now, endpoint.status === 'paused')
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      if (updated.status === 'pending') await this.dialect.notify?.(tx);
+      return deliveryFromRow(updated);
+    });
+  }
+
+  async replayDeliveries(orgId: string, endpointId: string, query: ReplayQuery, now: Date): Promise<number> {
+    const statuses = query.status ? [query.status].filter((s) => FINISHED.includes(s)) : (['succeeded', 'failed'] as DeliveryStatus[]);
+    if (statuses.length === 0) return 0;
+    return this.write(async (tx) => {
+      const endpoint = await this.lockedEndpointState(tx, endpointId);
+      if (!endpoint || endpoint.deleted_at !== null || endpoint.org_id !== orgId) return 0;
+      // Served by (endpoint_id, status); the time range filters within one endpoint's rows.
+      const result = await this.requeue(tx, now, endpoint.status === 'paused')
+        .where('endpoint_id', '=', endpointId)
+        .where('status', 'in', statuses)
+        .where('created_at', '>=', query.since.getTime())
+        .$if(query.until !== undefined, (qb) => qb.where('created_at', '<', (query.until as Date).getTime()))
+        .executeTakeFirst();
+      const count = Number(result.numUpdatedRows);
+      if (count > 0 && endpoint.status !== 'paused') await this.dialect.notify?.(tx);
+      return count;
+    });
+  }
+
+  async prune(query: PruneQuery): Promise<PruneResult> {
+    const cutoff = query.olderThan.getTime();
+    return this.write(async (tx) => {
+      // Each statement starts from the partial completed_at index, so a prune reads only what it deletes.
+      const prunable = () =>
+        tx
+          .selectFrom('hookrelay_deliveries')
+          .where('completed_at', 'is not', null)
+          .where('completed_at', '<', cutoff)
+          .where('status', 'in', FINISHED);
+      // Events first, while their deliveries still exist to tell which events lose their last one.
+      const events = await tx
+        .deleteFrom('hookrelay_events')
+        .where('id', 'in', prunable().select('event_id'))
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('hookrelay_deliveries as kept')
+                .select('kept.id')
+                .whereRef('kept.event_id', '=', 'hookrelay_events.id')
+                .where((eb) => eb.or([eb('kept.completed_at', 'is', null), eb('kept.completed_at', '>=', cutoff)])),
+            ),
+          ),
+        )
+        .executeTakeFirst();
+      const attempts = await tx.deleteFrom('hookrelay_attempts').where('delivery_id', 'in', prunable().select('id')).executeTakeFirst();
+      const deliveries = await tx
+        .deleteFrom('hookrelay_deliveries')
+        .where('completed_at', 'is not', null)
+        .where('completed_at', '<', cutoff)
+        .where('status', 'in', FINISHED)
+        .executeTakeFirst();
+      return {
+        deliveries: Number(deliveries.numDeletedRows),
+        attempts: Number(attempts.numDeletedRows),
+        events: Number(events.numDeletedRows),
+      };
+    });
+  }
+
+  // ---- helpers ----
+
+  private async insertEventIn(tx: Db, write: NewEventWrite): Promise<InsertEventResult> {
+    const { event } = write;
+    // DO NOTHING on any unique conflict: the idempotency index (a racing or earlier emit with
+    // the same key) or the primary key (our own commit, retried after a lost acknowledgement).
+    // On Postgres a racing insert waits for the first to commit, then conflicts.
+    const inserted = await tx.insertInto('hookrelay_events').values(eventToRow(event)).onConflict((oc) => oc.doNothing()).executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
+      const sameId = await tx.selectFrom('hookrelay_events').selectAll().where('id', '=', event.id).executeTakeFirst();
+      const existing =
+        sameId ??
+        (event.idempotencyKey === null
+          ? undefined
+          : await tx
+              .selectFrom('hookrelay_events')
+              .selectAll()
+              .where('org_id', '=', event.orgId)
+              .where('idempotency_key', '=', event.idempotencyKey)
+              .executeTakeFirst());
+      if (!existing) throw new WebhookError('CONFLICT', 'the event could not be written; try again');
+      const deliveries = await tx.selectFrom('hookrelay_deliveries').selectAll().where('event_id', '=', existing.id).orderBy('id').execute();
+      return { event: eventFromRow(existing), deliveries: deliveries.map(deliveryFromRow), created: sameId !== undefined };
+    }
+    for (const batch of chunks(write.deliveries, INSERT_CHUNK)) {
+      await tx.insertInto('hookrelay_deliveries').values(batch.map(deliveryToRow)).execute();
+    }
+    if (write.deliveries.some((d) => d.status === 'pending')) await this.dialect.notify?.(tx);
+    return { event: structuredClone(event), deliveries: write.deliveries.map((d) => structuredClone(d)), created: true };
+  }
+
+  private liveEndpointQuery(db: Db, orgId: string, id: string) {
+    return db.selectFrom('hookrelay_endpoints').selectAll().where('id', '=', id).where('org_id', '=', orgId).where('deleted_at', 'is', null);
+  }
+
+  /** Locks the endpoint row for share, so a concurrent pause or delete orders itself around us. */
+  private lockedEndpointState(tx: Db, endpointId: string) {
+    return tx
+      .selectFrom('hookrelay_endpoints')
+      .select(['org_id', 'status', 'deleted_at'])
+      .where('id', '=', endpointId)
+      .$if(this.dialect.supportsRowLocks, (qb) => qb.forShare())
+      .executeTakeFirst();
+  }
+
+  /** An UPDATE that makes finished deliveries pending (due now) or held; the caller adds the WHERE. */
+  private requeue(tx: Db, now: Date, held: boolean) {
+    return tx.updateTable('hookrelay_deliveries').set({
+      status: held ? 'held' : 'pending',
+      next_attempt_at: held ? null : now.getTime(),
+      completed_at: null,
+      lease_token: null,
+      updated_at: now.getTime(),
+    });
+  }
+
+  /** Holds the endpoint's unleased pending deliveries; a leased one is held by its completeAttempt. */
+  private async holdDeliveries(tx: Db, endpointId: string, now: Date): Promise<void> {
+    await tx
+      .updateTable('hookrelay_deliveries')
+      .set({ status: 'held', next_attempt_at: null, updated_at: now.getTime() })
+      .where('endpoint_id', '=', endpointId)
+      .where('status', '=', 'pending')
+      .where('lease_token', 'is', null)
+      .execute();
+  }
+
+  private async releaseHeld(tx: Db, endpointId: string, now: Date): Promise<number> {
+    const result = await tx
+      .updateTable('hookrelay_deliveries')
+      .set({ status: 'pending', next_attempt_at: now.getTime(), updated_at: now.getTime() })
+      .where('endpoint_id', '=', endpointId)
+      .where('status', '=', 'held')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /** The host's kysely transaction, pointed at our schema. */
+  private hostTransaction(transaction: unknown): Db {
+    const candidate = transaction as { isTransaction?: unknown; selectFrom?: unknown; withSchema?: unknown } | null;
+    if (typeof candidate !== 'object' || candidate === null || candidate.isTransaction !== true || typeof candidate.selectFrom !== 'function') {
+      throw new WebhookError('BAD_REQUEST', `options.transaction must be a kysely Transaction on the same database as the ${this.kind} storage`);
+    }
+    const tx = transaction as Db;
+    return this.schema ? tx.withSchema(this.schema) : tx;
+  }
+
+  private readonly tableRef: TableRef = (name) => sql.table(this.schema ? `${this.schema}.${name}` : name);
+
+  private qualified(name: TableName): string {
+    return this.schema ? `${quoteIdent(this.schema)}.${quoteIdent(name)}` : name;
+  }
+
+  private write<T>(work: (tx: Db) => Promise<T>): Promise<T> {
+    return this.run(() => this.dialect.writeTransaction(this.db, work));
+  }
+
+  private run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new WebhookError('STORAGE_UNAVAILABLE', `the ${this.kind} storage is closed`));
+    return withTransientRetry(work, this.dialect, this.retryPolicy);
+  }
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}

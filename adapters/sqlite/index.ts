@@ -1,0 +1,51 @@
+import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
+import type { Db } from '../sql/dialect.js';
+import type { HookrelayDatabase } from '../sql/schema.js';
+import { SqlStorage } from '../sql/sql-storage.js';
+import type { RetryPolicy } from '../sql/transient.js';
+import { sqliteDialect } from './sqlite-dialect.js';
+
+export type { SqlStorage } from '../sql/sql-storage.js';
+export type { RetryPolicy } from '../sql/transient.js';
+
+export interface SqliteFileOptions {
+  /** Path of the database file; created when missing. hookrelay opens and closes it. */
+  filename: string;
+  /** How long a writer waits for another process's write lock, in ms. Default 5000. */
+  busyTimeoutMs?: number;
+}
+
+export interface SqliteDatabaseOptions {
+  /**
+   * A better-sqlite3 `Database` the host already opened (typed structurally, so this module
+   * never loads better-sqlite3 itself). The host keeps ownership: `close()` leaves it open.
+   */
+  database: SqliteDatabase;
+}
+
+export type SqliteStorageOptions = (SqliteFileOptions | SqliteDatabaseOptions) & {
+  /** Backoff for SQLITE_BUSY. Default: 5 retries from 25 ms. */
+  retry?: RetryPolicy;
+};
+
+/**
+ * Storage in one SQLite file through better-sqlite3: the embedded default, no server to run.
+ * The file is opened in WAL mode (readers never wait for the writer) with synchronous=NORMAL,
+ * which survives a process crash (`kill -9`) at any moment; only an OS crash or power loss can
+ * cost the last commits. Call `migrate()` once before use.
+ */
+export function sqliteStorage(options: SqliteStorageOptions): SqlStorage {
+  const ownsDb = 'filename' in options;
+  const database = 'filename' in options ? () => openFile(options.filename, options.busyTimeoutMs ?? 5000) : options.database;
+  const db: Db = new Kysely<HookrelayDatabase>({ dialect: new SqliteDialect({ database }) });
+  return new SqlStorage({ dialect: sqliteDialect, db, ownsDb, retry: options.retry });
+}
+
+async function openFile(filename: string, busyTimeoutMs: number): Promise<SqliteDatabase> {
+  const { default: Database } = await import('better-sqlite3');
+  const database = new Database(filename);
+  database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = NORMAL');
+  database.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+  return database;
+}
