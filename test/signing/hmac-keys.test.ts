@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { HmacKeyCache, standardWebhooksKeyBytes } from '../../src/signing/hmac-keys.js';
+import { newSecret, thrown } from './fixtures.js';
+
+describe('HmacKeyCache', () => {
+  it('derives a key once per secret and hands back the same key object', () => {
+    let derivations = 0;
+    const cache = new HmacKeyCache(8, (s) => {
+      derivations += 1;
+      return standardWebhooksKeyBytes(s);
+    });
+    const secret = newSecret();
+    const first = cache.get(secret);
+    expect(cache.get(secret)).toBe(first);
+    expect(derivations).toBe(1);
+    expect(first.export()).toEqual(Buffer.from(secret.slice('whsec_'.length), 'base64'));
+  });
+
+  it('never holds more than its capacity and evicts the least recently used secret', () => {
+    const cache = new HmacKeyCache(3, standardWebhooksKeyBytes);
+    const [a, b, c, d] = [newSecret(), newSecret(), newSecret(), newSecret()];
+    const keyA = cache.get(a as string);
+    cache.get(b as string);
+    cache.get(c as string);
+    cache.get(a as string); // a is now the most recent; b is the oldest
+    cache.get(d as string);
+    expect(cache.size).toBe(3);
+    expect(cache.get(a as string)).toBe(keyA);
+    for (let i = 0; i < 100; i++) cache.get(newSecret());
+    expect(cache.size).toBe(3);
+  });
+
+  it('rejects a secret with no key material without echoing it', () => {
+    const cache = new HmacKeyCache(3, standardWebhooksKeyBytes);
+    for (const secret of ['', 'whsec_', 'whsec_!!!!']) {
+      const error = thrown(() => cache.get(secret));
+      expect(error).toBeInstanceOf(TypeError);
+      if (secret) expect((error as Error).message).not.toContain(secret);
+    }
+  });
+
+  it('reads the key after the last underscore: whsec_, a custom prefix, or none', () => {
+    const raw = Buffer.alloc(32, 9).toString('base64');
+    for (const secret of [`whsec_${raw}`, `ya_live_${raw}`, raw]) {
+      expect(standardWebhooksKeyBytes(secret)).toEqual(Buffer.alloc(32, 9));
+    }
+  });
+});

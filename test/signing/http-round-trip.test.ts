@@ -1,0 +1,63 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebhookVerificationError, hmacSha256Hex, standardWebhooks, verifyWebhook } from '../../src/signing/index.js';
+import { eventBody, newSecret, nowSeconds } from './fixtures.js';
+
+// A receiver written the way the README tells hosts to: raw body, Node's req.headers, 400 on failure.
+const secret = newSecret();
+const yaScheme = hmacSha256Hex({ headerPrefix: 'X-YA-Webhook' });
+let server: Server;
+let url: string;
+
+async function rawBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+beforeAll(async () => {
+  server = createServer(async (req, res) => {
+    const payload = await rawBody(req);
+    const scheme = req.url === '/ya' ? yaScheme : standardWebhooks();
+    try {
+      const event = verifyWebhook({ payload, headers: req.headers, secret, scheme });
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ received: event.id }));
+    } catch (error) {
+      if (!(error instanceof WebhookVerificationError)) throw error;
+      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: error.code }));
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+async function post(path: string, body: string, headers: Record<string, string>) {
+  const res = await fetch(url + path, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+  return { status: res.status, json: (await res.json()) as Record<string, string> };
+}
+
+describe('over HTTP on 127.0.0.1', () => {
+  it('a request carrying both header sets verifies under either scheme', async () => {
+    const body = eventBody({ output: 'naïve café ☕' });
+    const input = { endpointId: 'wh_1', eventId: 'evt_http1', timestamp: nowSeconds(), body, secrets: [secret] };
+    const headers = { ...standardWebhooks().sign(input), ...yaScheme.sign(input) };
+    expect(await post('/standard', body, headers)).toEqual({ status: 200, json: { received: JSON.parse(body).id } });
+    expect(await post('/ya', body, headers)).toEqual({ status: 200, json: { received: JSON.parse(body).id } });
+  });
+
+  it('a tampered body, a stale timestamp or a missing header come back as 400 with the reason', async () => {
+    const body = eventBody();
+    const input = { endpointId: 'wh_1', eventId: 'evt_http2', timestamp: nowSeconds(), body, secrets: [secret] };
+    const headers = standardWebhooks().sign(input);
+    expect(await post('/standard', body.replace('completed', 'failed'), headers)).toEqual({ status: 400, json: { error: 'BAD_SIGNATURE' } });
+    const stale = standardWebhooks().sign({ ...input, timestamp: input.timestamp - 600 });
+    expect(await post('/standard', body, stale)).toEqual({ status: 400, json: { error: 'TIMESTAMP_TOO_OLD' } });
+    const { 'webhook-signature': _dropped, ...unsigned } = headers;
+    expect(await post('/standard', body, unsigned)).toEqual({ status: 400, json: { error: 'MISSING_HEADERS' } });
+  });
+});
