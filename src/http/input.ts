@@ -1,6 +1,14 @@
 import { type ErrorDetails, WebhookError, isWebhookError, validationFailed } from '../errors.js';
 import type { Field, Wire } from './wire-format.js';
 
+/**
+ * Records a problem under the caller's own key. `defineProperty`, because a plain assignment of
+ * a `__proto__` key would set the prototype instead and lose the problem.
+ */
+export function setDetail(details: ErrorDetails, key: string, reason: string): void {
+  Object.defineProperty(details, key.slice(0, 100), { value: reason, enumerable: true, writable: true, configurable: true });
+}
+
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value);
@@ -24,7 +32,7 @@ function readFields(body: unknown, allowed: readonly Field[], wire: Wire | null)
   const object = requireObject(body);
   if (wire) return wire.readInput(object, allowed);
   const unknown: ErrorDetails = {};
-  for (const key of Object.keys(object)) unknown[key.slice(0, 100)] = 'unknown field';
+  for (const key of Object.keys(object)) setDetail(unknown, key, 'unknown field');
   return { input: {}, unknown };
 }
 
@@ -65,9 +73,8 @@ export function readQuery(query: string, allowed: readonly Field[], wire: Wire):
   const allowedByWireName = new Map(allowed.map((field) => [wire.names[field], field]));
   for (const [name, value] of new URLSearchParams(query)) {
     const field = allowedByWireName.get(name);
-    const key = name.slice(0, 100);
-    if (field === undefined) details[key] = 'unknown query parameter';
-    else if (out[field] !== undefined) details[key] = 'must be given once';
+    if (field === undefined) setDetail(details, name, 'unknown query parameter');
+    else if (out[field] !== undefined) setDetail(details, name, 'must be given once');
     else out[field] = value;
   }
   if (Object.keys(details).length) throw validationFailed(details);

@@ -1,5 +1,6 @@
 import type { ErrorDetails } from '../errors.js';
 import type { Attempt, Delivery, DeliveryWithAttempts, Endpoint, WebhookEvent } from '../model.js';
+import { setDetail } from './input.js';
 import type { WireFormat } from './types.js';
 
 /** Every field name the API reads or writes, in the core's camelCase. */
@@ -176,7 +177,7 @@ export class Wire {
     for (const key of Object.keys(body)) {
       const field = this.fromWire.get(key);
       if (field !== undefined && allowed.includes(field)) input[field] = body[key];
-      else unknown[key.slice(0, 100)] = 'unknown field';
+      else setDetail(unknown, key, 'unknown field');
     }
     return { input, unknown };
   }
