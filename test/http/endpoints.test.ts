@@ -456,7 +456,7 @@ describe.each(HARNESSES)('REST API over $name: endpoints', (harness: Harness) =>
         body: new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]),
       });
       expect(response.status).toBe(400);
-      expect((await response.json()).error.code).toBe('BAD_REQUEST');
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('BAD_REQUEST');
     });
 
     it.each(['text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', 'multipart/form-data; boundary=x'])(
@@ -505,7 +505,7 @@ describe.each(HARNESSES)('REST API over $name: endpoints', (harness: Harness) =>
         duplex: 'half',
       } as RequestInit);
       expect(response.status).toBe(413);
-      expect((await response.json()).error.code).toBe('PAYLOAD_TOO_LARGE');
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('PAYLOAD_TOO_LARGE');
       expect((await service.list('org_1')).data).toHaveLength(0);
     });
 

@@ -23,7 +23,7 @@ export const TOKENS = {
   none1: { orgId: 'org_1', scopes: [] },
   rw2: { orgId: 'org_2', scopes: ['webhooks:read', 'webhooks:write'] },
 } satisfies Record<string, Principal>;
-export type Token = keyof typeof TOKENS | 'boom' | 'bad-principal';
+export type Token = keyof typeof TOKENS | 'boom' | 'bad-principal' | 'unknown-token';
 export const LEAKY_MESSAGE = 'connection string postgres://admin:hunter2@db.internal/prod';
 
 function principalFor(authorization: string | string[] | undefined): Principal | null {
