@@ -1,0 +1,103 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WebhookService } from '../../src/service.js';
+import { type Harness, HARNESSES, type Mounted, newService } from './harness.js';
+
+const NUM_RUNS = 120;
+const HOOK_URL = 'https://hooks.example.com/fuzz';
+
+/** Everything storage holds for both orgs, secrets included: a rejected request must leave it as it was. */
+async function snapshot(service: WebhookService): Promise<string> {
+  const orgs = await Promise.all(['org_1', 'org_2'].map((org) => service.storage.listEndpoints(org, { limit: 1000 })));
+  return JSON.stringify(orgs);
+}
+
+describe.each(HARNESSES)('REST API over $name: fuzzing', (harness: Harness) => {
+  let service: WebhookService;
+  let mounted: Mounted;
+  const ids: string[] = [];
+
+  beforeAll(async () => {
+    service = newService();
+    mounted = await harness.mount(service);
+    for (const org of ['org_1', 'org_2']) {
+      const { endpoint } = await service.create(org, { url: HOOK_URL, events: ['wallet.balance_low'] });
+      ids.push(endpoint.id);
+    }
+  });
+  afterAll(() => mounted.close());
+
+  const safeText = fc.stringMatching(/^[A-Za-z0-9._~-]{0,24}$/);
+  const segment = fc.oneof(
+    fc.constantFrom('webhooks', 'event-types', 'rotate', 'test', 'deliveries', 'retry', 'replay', 'dlv_01JTBQH2FZ8K1RXC0WJ4Z9P3VM', ''),
+    fc.constantFrom(0, 1).map((i) => ids[i] as string),
+    safeText,
+  );
+  const path = fc
+    .tuple(fc.constantFrom('webhooks', 'event-types'), fc.array(segment, { maxLength: 4 }))
+    .map(([first, rest]) => `/${[first, ...rest].join('/')}`);
+  const query = fc.option(
+    fc.array(fc.tuple(fc.constantFrom('limit', 'cursor', 'status', 'since', 'x', 'event_id'), safeText), { maxLength: 3 }).map((pairs) =>
+      new URLSearchParams(pairs).toString(),
+    ),
+    { nil: undefined },
+  );
+  const fieldValue = fc.oneof(
+    fc.jsonValue({ maxDepth: 2 }),
+    fc.constantFrom(HOOK_URL, 'http://127.0.0.1/x', ['wallet.balance_low'], ['nope'], 'paused', 'active', '2026-01-01T00:00:00Z', null),
+  );
+  const objectBody = fc.dictionary(
+    fc.constantFrom('url', 'events', 'description', 'api_version', 'apiVersion', 'filter', 'status', 'since', 'until', '__proto__', 'constructor', 'x'),
+    fieldValue,
+    { maxKeys: 5 },
+  );
+  const body = fc.oneof(
+    fc.constant(undefined),
+    objectBody.map((o) => JSON.stringify(o)),
+    fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
+    fc.string({ maxLength: 60 }),
+    fc.constantFrom('{', '[1,', '{"url":', '\u0000', 'null', '""'),
+  );
+  const headers = fc.record(
+    {
+      authorization: fc.constantFrom('Bearer rw1', 'Bearer r1', 'Bearer w1', 'Bearer rw2', 'Bearer none1', 'Bearer nope', 'Basic abc', ''),
+      'content-type': fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', 'x/y'),
+      'x-request-id': safeText,
+      'x-anything': safeText,
+    },
+    { requiredKeys: [] },
+  );
+  const request = fc.record({
+    method: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'),
+    path,
+    query,
+    headers,
+    body,
+  });
+
+  it('never answers 5xx, always answers errors with the envelope, and rejected requests change nothing', async () => {
+    await fc.assert(
+      fc.asyncProperty(request, async ({ method, path, query, headers, body }) => {
+        const before = await snapshot(service);
+        const url = `${mounted.baseUrl}${path}${query ? `?${query}` : ''}`;
+        const sendBody = method === 'GET' || method === 'HEAD' ? undefined : body;
+        const response = await fetch(url, { method, headers, body: sendBody });
+        const text = await response.text();
+        expect(response.status, `${method} ${url} → ${text}`).toBeLessThan(500);
+        if (response.status >= 400) {
+          const requestId = response.headers.get('x-request-id');
+          expect(requestId).toBeTruthy();
+          if (method !== 'HEAD') {
+            const json = JSON.parse(text);
+            expect(json).toEqual({
+              success: false,
+              error: expect.objectContaining({ code: expect.any(String), message: expect.any(String), request_id: requestId }),
+            });
+          }
+          expect(await snapshot(service), `${method} ${url} (${response.status}) changed state`).toBe(before);
+        }
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+});
