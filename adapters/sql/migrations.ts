@@ -21,6 +21,7 @@ export interface Migration {
  * - deliveries (event_id): the deliveries of an idempotent re-emit; prune's orphan check.
  * - deliveries (completed_at) where finished: prune scans only what is old enough to delete.
  * - events (org_id, idempotency_key) unique: the idempotency guarantee itself, race-proof.
+ * - events (created_at): prune finds old events, then probes (event_id) for any delivery left.
  * - endpoints (org_id, id): listing and the per-org endpoint count.
  * - attempts (delivery_id, attempt_number): a delivery's attempt log in order.
  */
@@ -54,6 +55,7 @@ export const MIGRATIONS: readonly Migration[] = [
         created_at INTEGER NOT NULL
       )`,
       `CREATE UNIQUE INDEX hookrelay_events_idempotency_idx ON hookrelay_events (org_id, idempotency_key)`,
+      `CREATE INDEX hookrelay_events_created_idx ON hookrelay_events (created_at)`,
       `CREATE TABLE ${t('hookrelay_deliveries')} (
         id TEXT PRIMARY KEY,
         org_id TEXT NOT NULL,
@@ -117,6 +119,7 @@ export const MIGRATIONS: readonly Migration[] = [
         created_at bigint NOT NULL
       )`,
       `CREATE UNIQUE INDEX hookrelay_events_idempotency_idx ON ${t('hookrelay_events')} (org_id, idempotency_key)`,
+      `CREATE INDEX hookrelay_events_created_idx ON ${t('hookrelay_events')} (created_at)`,
       `CREATE TABLE ${t('hookrelay_deliveries')} (
         id text PRIMARY KEY,
         org_id text NOT NULL,

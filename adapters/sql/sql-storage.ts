@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { type ExpressionBuilder, sql } from 'kysely';
 import { limitExceeded, WebhookError } from '../../src/errors.js';
 import type { Delivery, DeliveryStatus, DeliveryWithAttempts, EndpointRecord, EndpointSecret, PausedReason, WebhookEvent } from '../../src/model.js';
 import type {
@@ -28,8 +28,9 @@ import {
   endpointToRow,
   eventFromRow,
   eventToRow,
+  type NewEventRow,
 } from './rows.js';
-import type { TableName } from './schema.js';
+import type { HookrelayDatabase, TableName } from './schema.js';
 import { asStorageError, type RetryPolicy, withTransientRetry } from './transient.js';
 
 const FINISHED: DeliveryStatus[] = ['succeeded', 'failed', 'cancelled'];
@@ -215,12 +216,14 @@ export class SqlStorage implements Storage {
         .where('deleted_at', 'is', null)
         .executeTakeFirst();
       if (Number(result.numUpdatedRows) === 0) return false;
-      // Served by (endpoint_id, status). A leased delivery is cancelled too: its completeAttempt then finds no lease.
+      // Served by (endpoint_id, status). A delivery under a live lease has an attempt in flight:
+      // it stays pending, and its completeAttempt finds the endpoint deleted and cancels it.
+      const nowMs = now.getTime();
       await tx
         .updateTable('hookrelay_deliveries')
-        .set({ status: 'cancelled', next_attempt_at: null, lease_token: null, completed_at: now.getTime(), updated_at: now.getTime() })
+        .set({ status: 'cancelled', next_attempt_at: null, lease_token: null, completed_at: nowMs, updated_at: nowMs })
         .where('endpoint_id', '=', id)
-        .where('status', 'in', ['pending', 'held'])
+        .where((eb) => eb.or([eb('status', '=', 'held'), eb.and([eb('status', '=', 'pending'), notUnderLiveLease(eb, nowMs)])]))
         .execute();
       return true;
     });
@@ -318,25 +321,27 @@ export class SqlStorage implements Storage {
         .where('id', '=', deliveryId)
         .executeTakeFirst();
       if (!current || current.lease_token !== leaseToken || current.status !== 'pending') return false;
-      // FOR SHARE orders us with a concurrent pause/delete of the endpoint (both lock the
-      // endpoint row first): either we see it paused, or its hold sees our row unleased.
-      const endpoint = await tx
-        .selectFrom('hookrelay_endpoints')
-        .select(['status', 'deleted_at'])
-        .where('id', '=', current.endpoint_id)
-        .$if(this.dialect.supportsRowLocks, (qb) => qb.forShare())
-        .executeTakeFirst();
-      let status: DeliveryStatus = next.status;
-      if (status === 'pending' && (!endpoint || endpoint.deleted_at !== null)) status = 'cancelled';
-      else if (status === 'pending' && endpoint?.status === 'paused') status = 'held';
       const nowMs = now.getTime();
+      let status: DeliveryStatus = next.status;
+      let nextAttemptAt: number | null = null;
+      if (!FINISHED.includes(next.status)) {
+        // The endpoint's state now, not the one the worker saw, decides: it may have been
+        // paused, resumed or deleted while the attempt was in flight.
+        const endpoint = await this.lockedEndpointState(tx, current.endpoint_id);
+        if (!endpoint || endpoint.deleted_at !== null) status = 'cancelled';
+        else if (endpoint.status === 'paused') status = 'held';
+        else {
+          status = 'pending';
+          nextAttemptAt = next.status === 'pending' ? next.nextAttemptAt.getTime() : nowMs;
+        }
+      }
       const result = await tx
         .updateTable('hookrelay_deliveries')
         .set({
           status,
           lease_token: null,
           updated_at: nowMs,
-          next_attempt_at: status === 'pending' && next.status === 'pending' ? next.nextAttemptAt.getTime() : null,
+          next_attempt_at: nextAttemptAt,
           completed_at: FINISHED.includes(status) ? nowMs : null,
           ...(attempt
             ? {
@@ -359,19 +364,47 @@ export class SqlStorage implements Storage {
 
   async releaseLeases(deliveryIds: string[], leaseToken: string, now: Date): Promise<number> {
     if (deliveryIds.length === 0) return 0;
+    const nowMs = now.getTime();
     return this.write(async (tx) => {
       let released = 0;
+      let madeDue = false;
       for (const ids of chunks(deliveryIds, INSERT_CHUNK)) {
-        const result = await tx
-          .updateTable('hookrelay_deliveries')
-          .set({ lease_token: null, next_attempt_at: now.getTime(), updated_at: now.getTime() })
+        const leased = await tx
+          .selectFrom('hookrelay_deliveries')
+          .select(['id', 'endpoint_id'])
           .where('id', 'in', ids)
           .where('lease_token', '=', leaseToken)
           .where('status', '=', 'pending')
-          .executeTakeFirst();
-        released += Number(result.numUpdatedRows);
+          .execute();
+        // Like completeAttempt without an attempt: the endpoint's current state decides.
+        const byState = { pending: [] as string[], held: [] as string[], cancelled: [] as string[] };
+        const states = new Map<string, Awaited<ReturnType<SqlStorage['lockedEndpointState']>>>();
+        for (const row of leased) {
+          if (!states.has(row.endpoint_id)) states.set(row.endpoint_id, await this.lockedEndpointState(tx, row.endpoint_id));
+          const endpoint = states.get(row.endpoint_id);
+          const state = !endpoint || endpoint.deleted_at !== null ? 'cancelled' : endpoint.status === 'paused' ? 'held' : 'pending';
+          byState[state].push(row.id);
+        }
+        for (const [state, stateIds] of Object.entries(byState) as [keyof typeof byState, string[]][]) {
+          if (stateIds.length === 0) continue;
+          const result = await tx
+            .updateTable('hookrelay_deliveries')
+            .set({
+              status: state,
+              lease_token: null,
+              next_attempt_at: state === 'pending' ? nowMs : null,
+              completed_at: state === 'cancelled' ? nowMs : null,
+              updated_at: nowMs,
+            })
+            .where('id', 'in', stateIds)
+            .where('lease_token', '=', leaseToken)
+            .where('status', '=', 'pending')
+            .executeTakeFirst();
+          released += Number(result.numUpdatedRows);
+          if (state === 'pending' && Number(result.numUpdatedRows) > 0) madeDue = true;
+        }
       }
-      if (released > 0) await this.dialect.notify?.(tx);
+      if (madeDue) await this.dialect.notify?.(tx);
       return released;
     });
   }
@@ -464,34 +497,25 @@ export class SqlStorage implements Storage {
   async prune(query: PruneQuery): Promise<PruneResult> {
     const cutoff = query.olderThan.getTime();
     return this.write(async (tx) => {
-      // Each statement starts from the partial completed_at index, so a prune reads only what it deletes.
-      const prunable = () =>
-        tx
-          .selectFrom('hookrelay_deliveries')
-          .where('completed_at', 'is not', null)
-          .where('completed_at', '<', cutoff)
-          .where('status', 'in', FINISHED);
-      // Events first, while their deliveries still exist to tell which events lose their last one.
-      const events = await tx
-        .deleteFrom('hookrelay_events')
-        .where('id', 'in', prunable().select('event_id'))
-        .where(({ not, exists, selectFrom }) =>
-          not(
-            exists(
-              selectFrom('hookrelay_deliveries as kept')
-                .select('kept.id')
-                .whereRef('kept.event_id', '=', 'hookrelay_events.id')
-                .where((eb) => eb.or([eb('kept.completed_at', 'is', null), eb('kept.completed_at', '>=', cutoff)])),
-            ),
-          ),
-        )
+      // Deliveries and attempts start from the partial completed_at index, so a prune reads
+      // only what it deletes.
+      const attempts = await tx
+        .deleteFrom('hookrelay_attempts')
+        .where('delivery_id', 'in', tx.selectFrom('hookrelay_deliveries').select('id').where((eb) => prunableDelivery(eb, cutoff)))
         .executeTakeFirst();
-      const attempts = await tx.deleteFrom('hookrelay_attempts').where('delivery_id', 'in', prunable().select('id')).executeTakeFirst();
       const deliveries = await tx
         .deleteFrom('hookrelay_deliveries')
-        .where('completed_at', 'is not', null)
-        .where('completed_at', '<', cutoff)
-        .where('status', 'in', FINISHED)
+        .where((eb) => prunableDelivery(eb, cutoff))
+        .executeTakeFirst();
+      // Then every old event with no delivery left, including events that matched no endpoint:
+      // (created_at) finds them, (event_id) answers whether a delivery remains. Deleting the
+      // event frees its idempotency key.
+      const events = await tx
+        .deleteFrom('hookrelay_events')
+        .where('created_at', '<', cutoff)
+        .where(({ not, exists, selectFrom }) =>
+          not(exists(selectFrom('hookrelay_deliveries as kept').select('kept.id').whereRef('kept.event_id', '=', 'hookrelay_events.id'))),
+        )
         .executeTakeFirst();
       return {
         deliveries: Number(deliveries.numDeletedRows),
@@ -522,11 +546,19 @@ export class SqlStorage implements Storage {
               .where('idempotency_key', '=', event.idempotencyKey)
               .executeTakeFirst());
       if (!existing) throw new WebhookError('CONFLICT', 'the event could not be written; try again');
+      // The same id with other content is a genuine clash, not our retried write.
+      if (sameId && !sameEventRow(sameId, eventToRow(event))) throw new WebhookError('CONFLICT', 'event id already exists');
       const deliveries = await tx.selectFrom('hookrelay_deliveries').selectAll().where('event_id', '=', existing.id).orderBy('id').execute();
       return { event: eventFromRow(existing), deliveries: deliveries.map(deliveryFromRow), created: sameId !== undefined };
     }
-    for (const batch of chunks(write.deliveries, INSERT_CHUNK)) {
-      await tx.insertInto('hookrelay_deliveries').values(batch.map(deliveryToRow)).execute();
+    try {
+      for (const batch of chunks(write.deliveries, INSERT_CHUNK)) {
+        await tx.insertInto('hookrelay_deliveries').values(batch.map(deliveryToRow)).execute();
+      }
+    } catch (error) {
+      // The caller's transaction rolls back with this throw, the event row included.
+      if (this.dialect.isUniqueViolation(error)) throw new WebhookError('CONFLICT', 'delivery id already exists', { cause: error });
+      throw error;
     }
     if (write.deliveries.some((d) => d.status === 'pending')) await this.dialect.notify?.(tx);
     return { event: structuredClone(event), deliveries: write.deliveries.map((d) => structuredClone(d)), created: true };
@@ -557,14 +589,15 @@ export class SqlStorage implements Storage {
     });
   }
 
-  /** Holds the endpoint's unleased pending deliveries; a leased one is held by its completeAttempt. */
+  /** Holds the endpoint's pending deliveries; one under a live lease is held by its completeAttempt. */
   private async holdDeliveries(tx: Db, endpointId: string, now: Date): Promise<void> {
+    const nowMs = now.getTime();
     await tx
       .updateTable('hookrelay_deliveries')
-      .set({ status: 'held', next_attempt_at: null, updated_at: now.getTime() })
+      .set({ status: 'held', next_attempt_at: null, lease_token: null, updated_at: nowMs })
       .where('endpoint_id', '=', endpointId)
       .where('status', '=', 'pending')
-      .where('lease_token', 'is', null)
+      .where((eb) => notUnderLiveLease(eb, nowMs))
       .execute();
   }
 
@@ -602,6 +635,22 @@ export class SqlStorage implements Storage {
     if (this.closed) return Promise.reject(new WebhookError('STORAGE_UNAVAILABLE', `the ${this.kind} storage is closed`));
     return withTransientRetry(work, this.dialect, this.retryPolicy);
   }
+}
+
+/**
+ * A pending delivery is under a live lease while leased and its lease (the pushed
+ * `next_attempt_at`) has not run out: an attempt may be in flight.
+ */
+function notUnderLiveLease(eb: ExpressionBuilder<HookrelayDatabase, 'hookrelay_deliveries'>, nowMs: number) {
+  return eb.or([eb('lease_token', 'is', null), eb('next_attempt_at', '<=', nowMs)]);
+}
+
+function prunableDelivery(eb: ExpressionBuilder<HookrelayDatabase, 'hookrelay_deliveries'>, cutoff: number) {
+  return eb.and([eb('completed_at', 'is not', null), eb('completed_at', '<', cutoff), eb('status', 'in', FINISHED)]);
+}
+
+function sameEventRow(stored: { org_id: string; type: string; data: string; created_at: number | string }, written: NewEventRow): boolean {
+  return stored.org_id === written.org_id && stored.type === written.type && stored.data === written.data && Number(stored.created_at) === written.created_at;
 }
 
 function chunks<T>(items: T[], size: number): T[][] {

@@ -17,6 +17,8 @@ export interface ErrorClassifier {
   isTransient(error: unknown): boolean;
   /** The database could not be reached at all. */
   isUnavailable(error: unknown): boolean;
+  /** A unique or primary-key constraint refused the write. */
+  isUniqueViolation(error: unknown): boolean;
 }
 
 const NODE_CONNECTION_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);

@@ -67,6 +67,10 @@ export const sqliteDialect: SqlDialect = {
     const code = errorCode(error);
     return code !== undefined && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
   },
+  isUniqueViolation(error) {
+    const code = errorCode(error);
+    return code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+  },
   isUnavailable(error) {
     const code = errorCode(error);
     return code !== undefined && (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_IOERR'));
