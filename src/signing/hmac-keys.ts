@@ -1,48 +1,60 @@
 import { type KeyObject, createSecretKey } from 'node:crypto';
 
 /**
- * Turns secret strings into HMAC key objects once and keeps them in a bounded, least-recently-used
- * map, so a long-running sender with thousands of endpoints neither re-derives a key per request
+ * Turns secret strings into HMAC key objects once and keeps them in a bounded, least-recently-used-ish
+ * cache, so a long-running sender with thousands of endpoints neither re-derives a key per request
  * nor grows without limit. Errors it throws never contain the secret.
+ *
+ * Two generations (as quick-lru does) instead of a strict LRU: a hit in the young map costs one lookup
+ * and no reordering; when the young map fills, it becomes the old one and the previous old map is
+ * dropped. Secrets used since the last swap survive it, so at most `capacity` keys are held.
  */
 export class HmacKeyCache {
-  readonly #keys = new Map<string, KeyObject>();
-  readonly #capacity: number;
+  #young = new Map<string, KeyObject>();
+  #old = new Map<string, KeyObject>();
+  readonly #generationSize: number;
   readonly #toKeyBytes: (secret: string) => Buffer;
 
   constructor(capacity: number, toKeyBytes: (secret: string) => Buffer) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('HmacKeyCache capacity must be a positive integer');
-    this.#capacity = capacity;
+    if (!Number.isInteger(capacity) || capacity < 2) throw new RangeError('HmacKeyCache capacity must be an integer of at least 2');
+    this.#generationSize = Math.floor(capacity / 2);
     this.#toKeyBytes = toKeyBytes;
   }
 
   /** The key for `secret`, derived on first use; throws a TypeError for a secret that yields no key bytes. */
   get(secret: string): KeyObject {
-    const cached = this.#keys.get(secret);
-    if (cached !== undefined) {
-      // Re-inserting moves the entry to the back of the Map's insertion order: that order is the LRU order.
-      this.#keys.delete(secret);
-      this.#keys.set(secret, cached);
-      return cached;
+    const young = this.#young.get(secret);
+    if (young !== undefined) return young;
+    const old = this.#old.get(secret);
+    if (old !== undefined) {
+      this.#old.delete(secret);
+      this.#remember(secret, old);
+      return old;
     }
     if (typeof secret !== 'string' || secret.length === 0) throw new TypeError('a signing secret must be a non-empty string');
     const bytes = this.#toKeyBytes(secret);
     if (bytes.length === 0) throw new TypeError('a signing secret must decode to at least one byte of key material');
     const key = createSecretKey(bytes);
-    if (this.#keys.size >= this.#capacity) {
-      const oldest = this.#keys.keys().next();
-      if (!oldest.done) this.#keys.delete(oldest.value);
-    }
-    this.#keys.set(secret, key);
+    this.#remember(secret, key);
     return key;
   }
 
+  /** Keys held right now; never more than the capacity. */
   get size(): number {
-    return this.#keys.size;
+    return this.#young.size + this.#old.size;
   }
 
   clear(): void {
-    this.#keys.clear();
+    this.#young.clear();
+    this.#old.clear();
+  }
+
+  #remember(secret: string, key: KeyObject): void {
+    if (this.#young.size >= this.#generationSize) {
+      this.#old = this.#young;
+      this.#young = new Map();
+    }
+    this.#young.set(secret, key);
   }
 }
 

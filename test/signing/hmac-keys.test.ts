@@ -16,22 +16,30 @@ describe('HmacKeyCache', () => {
     expect(first.export()).toEqual(Buffer.from(secret.slice('whsec_'.length), 'base64'));
   });
 
-  it('never holds more than its capacity and evicts the least recently used secret', () => {
-    const cache = new HmacKeyCache(3, standardWebhooksKeyBytes);
-    const [a, b, c, d] = [newSecret(), newSecret(), newSecret(), newSecret()];
-    const keyA = cache.get(a as string);
-    cache.get(b as string);
-    cache.get(c as string);
-    cache.get(a as string); // a is now the most recent; b is the oldest
-    cache.get(d as string);
-    expect(cache.size).toBe(3);
-    expect(cache.get(a as string)).toBe(keyA);
-    for (let i = 0; i < 100; i++) cache.get(newSecret());
-    expect(cache.size).toBe(3);
+  it('never holds more than its capacity and drops secrets not used since the last generation swap', () => {
+    const derived: string[] = [];
+    const cache = new HmacKeyCache(4, (s) => {
+      derived.push(s);
+      return standardWebhooksKeyBytes(s);
+    });
+    const [a, b, c, d] = [newSecret(), newSecret(), newSecret(), newSecret()] as [string, string, string, string];
+    const keyA = cache.get(a);
+    cache.get(b);
+    cache.get(c);
+    expect(cache.get(a)).toBe(keyA); // used again: carried into the young generation
+    cache.get(d);
+    expect(cache.get(a)).toBe(keyA);
+    expect(derived).toEqual([a, b, c, d]);
+    cache.get(b); // b was in the generation that the swap dropped
+    expect(derived).toEqual([a, b, c, d, b]);
+    for (let i = 0; i < 100; i++) {
+      cache.get(newSecret());
+      expect(cache.size).toBeLessThanOrEqual(4);
+    }
   });
 
   it('rejects a secret with no key material without echoing it', () => {
-    const cache = new HmacKeyCache(3, standardWebhooksKeyBytes);
+    const cache = new HmacKeyCache(4, standardWebhooksKeyBytes);
     for (const secret of ['', 'whsec_', 'whsec_!!!!']) {
       const error = thrown(() => cache.get(secret));
       expect(error).toBeInstanceOf(TypeError);
