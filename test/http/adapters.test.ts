@@ -1,0 +1,183 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import express from 'express';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { webhookRouter } from '../../adapters/express/index.js';
+import { webhookPlugin } from '../../adapters/fastify/index.js';
+import { createWebhookHandler } from '../../src/http/handler.js';
+import { InvalidOptionsError } from '../../src/options.js';
+import { TOKENS, newService } from './harness.js';
+
+const HOOK = { url: 'https://hooks.example.com/a', events: ['wallet.balance_low'] };
+const authenticate = (req: { headers: Record<string, unknown> }) => (req.headers.authorization === 'Bearer rw1' ? TOKENS.rw1 : null);
+const json = { authorization: 'Bearer rw1', 'content-type': 'application/json' };
+
+const closers: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  while (closers.length) await closers.pop()?.();
+});
+
+async function listen(app: express.Express): Promise<string> {
+  const server: Server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+  closers.push(() => new Promise((resolve) => server.close(resolve)));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function listenFastify(app: FastifyInstance): Promise<string> {
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  closers.push(() => app.close());
+  return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+}
+
+describe('Express router', () => {
+  it('works when the host already ran express.json()', async () => {
+    const app = express();
+    app.use(express.json());
+    app.use('/v1', webhookRouter(newService(), { authenticate }));
+    const base = await listen(app);
+    const created = await fetch(`${base}/v1/webhooks`, { method: 'POST', headers: json, body: JSON.stringify({ ...HOOK, description: 'parsed by host' }) });
+    expect(created.status).toBe(201);
+    expect(await created.json()).toMatchObject({ description: 'parsed by host' });
+    const unknown = await fetch(`${base}/v1/webhooks`, { method: 'POST', headers: json, body: JSON.stringify({ ...HOOK, extra: 1 }) });
+    expect(unknown.status).toBe(422);
+    // A body the host's parser skipped (not JSON) is still read and refused by the router.
+    const text = await fetch(`${base}/v1/webhooks`, { method: 'POST', headers: { ...json, 'content-type': 'text/plain' }, body: '{}' });
+    expect(text.status).toBe(415);
+  });
+
+  it('works after express.text() and express.raw() consumed the body', async () => {
+    const app = express();
+    app.use(express.raw({ type: 'application/json' }));
+    app.use(express.text({ type: 'application/vnd.test+json' }));
+    app.use('/v1', webhookRouter(newService(), { authenticate }));
+    const base = await listen(app);
+    const raw = await fetch(`${base}/v1/webhooks`, { method: 'POST', headers: json, body: JSON.stringify(HOOK) });
+    expect(raw.status).toBe(201);
+    const text = await fetch(`${base}/v1/webhooks`, {
+      method: 'POST',
+      headers: { ...json, 'content-type': 'application/vnd.test+json' },
+      body: '{"url":',
+    });
+    expect(text.status).toBe(400);
+  });
+
+  it('leaves other routes of the host alone and mounts under any path', async () => {
+    const app = express();
+    app.use('/api/v2', webhookRouter(newService(), { authenticate }));
+    app.get('/api/v2/health', (_req, res) => {
+      res.json({ ok: true });
+    });
+    const base = await listen(app);
+    expect(await (await fetch(`${base}/api/v2/health`)).json()).toEqual({ ok: true });
+    expect((await fetch(`${base}/api/v2/event-types`, { headers: json })).status).toBe(200);
+  });
+
+  it('hands authenticate the Express request', async () => {
+    const app = express();
+    const seen: unknown[] = [];
+    app.use(
+      '/v1',
+      webhookRouter(newService(), {
+        authenticate: (req) => {
+          seen.push([req.baseUrl, req.get('authorization'), typeof req.app]);
+          return TOKENS.r1;
+        },
+      }),
+    );
+    const base = await listen(app);
+    await fetch(`${base}/v1/event-types`, { headers: { authorization: 'Bearer x' } });
+    expect(seen).toEqual([['/v1', 'Bearer x', 'function']]);
+  });
+});
+
+describe('Fastify plugin', () => {
+  it('keeps its body parser and error handler in its own scope', async () => {
+    const app = Fastify();
+    app.setErrorHandler((_error, _request, reply) => reply.code(418).send({ host: 'handler' }));
+    await app.register(webhookPlugin, { service: newService(), authenticate, prefix: '/v1' });
+    app.post('/host/echo', async (request) => ({ echoed: request.body }));
+    app.get('/host/fail', async () => {
+      throw new Error('host route failed');
+    });
+    const base = await listenFastify(app);
+    // The host's own JSON parser still parses for the host's routes.
+    const echo = await fetch(`${base}/host/echo`, { method: 'POST', headers: json, body: '{"a":1}' });
+    expect(await echo.json()).toEqual({ echoed: { a: 1 } });
+    expect((await fetch(`${base}/host/fail`)).status).toBe(418);
+    const created = await fetch(`${base}/v1/webhooks`, { method: 'POST', headers: json, body: JSON.stringify(HOOK) });
+    expect(created.status).toBe(201);
+  });
+
+  it('passes errors that are not about the body to the host error handler', async () => {
+    const app = Fastify();
+    app.setErrorHandler((_error, _request, reply) => reply.code(429).send({ host: 'rate limited' }));
+    app.addHook('onRequest', async (request) => {
+      if (request.headers['x-limit'] === 'yes') throw new Error('slow down');
+    });
+    await app.register(webhookPlugin, { service: newService(), authenticate, prefix: '/v1' });
+    const base = await listenFastify(app);
+    const limited = await fetch(`${base}/v1/event-types`, { headers: { ...json, 'x-limit': 'yes' } });
+    expect(limited.status).toBe(429);
+    expect(await limited.json()).toEqual({ host: 'rate limited' });
+  });
+
+  it('registers under any prefix, and twice with different options', async () => {
+    const app = Fastify();
+    await app.register(webhookPlugin, { service: newService(), authenticate, prefix: '/a' });
+    await app.register(webhookPlugin, { service: newService(), authenticate, prefix: '/b', format: 'camelCase' });
+    const base = await listenFastify(app);
+    const a = await (await fetch(`${base}/a/webhooks`, { method: 'POST', headers: json, body: JSON.stringify(HOOK) })).json();
+    const b = await (await fetch(`${base}/b/webhooks`, { method: 'POST', headers: json, body: JSON.stringify(HOOK) })).json();
+    expect(a).toHaveProperty('org_id');
+    expect(b).toHaveProperty('orgId');
+  });
+
+  it('hands authenticate the Fastify request', async () => {
+    const app = Fastify();
+    const seen: unknown[] = [];
+    await app.register(webhookPlugin, {
+      service: newService(),
+      prefix: '/v1',
+      authenticate: (request) => {
+        seen.push([request.routeOptions.url, typeof request.log.info]);
+        return TOKENS.r1;
+      },
+    });
+    const base = await listenFastify(app);
+    await fetch(`${base}/v1/webhooks/wh_01JTBQH2FZ8K1RXC0WJ4Z9P3VM`);
+    expect(seen).toEqual([['/v1/webhooks/*', 'function']]);
+  });
+});
+
+describe('createWebhookHandler', () => {
+  it('names each wrong option', () => {
+    const service = newService();
+    const attempt = (options: unknown) => () => createWebhookHandler(service, options as never);
+    expect(attempt({})).toThrow(InvalidOptionsError);
+    expect(attempt({})).toThrow(/authenticate/);
+    expect(attempt({ authenticate, format: 'kebab' })).toThrow(/format/);
+    expect(attempt({ authenticate, bodyLimit: 0 })).toThrow(/bodyLimit/);
+    expect(attempt({ authenticate, scopes: { read: '' } })).toThrow(/scopes\.read/);
+    expect(() => webhookRouter(service, {} as never)).toThrow(/authenticate/);
+  });
+
+  it('answers framework-free requests (for hosts on other frameworks)', async () => {
+    const handler = createWebhookHandler(newService(), { authenticate: (token: string) => (token === 'ok' ? TOKENS.rw1 : null) });
+    const body = new TextEncoder().encode(JSON.stringify(HOOK));
+    const created = await handler.handle({
+      method: 'POST',
+      path: '/webhooks',
+      query: '',
+      headers: { 'content-type': 'application/json' },
+      readBody: async () => ({ kind: 'bytes', bytes: body }),
+      native: 'ok',
+    });
+    expect(created.status).toBe(201);
+    expect(created.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(JSON.parse(created.body)).toMatchObject({ url: HOOK.url, secret_displayed_once: true });
+    expect(handler.owns('/webhooks/x')).toBe(true);
+    expect(handler.owns('/health')).toBe(false);
+  });
+});
