@@ -15,5 +15,16 @@ export { parseDuration } from './duration.js';
 export type { SigningScheme, SignInput, VerifyInput, VerifyingScheme } from './signing/scheme.js';
 export { standardWebhooks, hmacSha256Hex, verifyWebhook, WebhookVerificationError, isWebhookVerificationError } from './signing/index.js';
 export type { HmacSha256HexOptions, VerifyWebhookOptions, VerifiedWebhookEvent, VerificationFailureCode, ReceivedHeaders } from './signing/index.js';
+export type { EmitResult, EmitOptions } from './service.js';
+export type { EmitInput, ListDeliveriesOptions, ReplayOptions, PruneOptions } from './delivery/delivery-input.js';
+export type {
+  DeliveryEventMap,
+  DeliveryEventName,
+  DeliveryListener,
+  AttemptEvent,
+  FailureEvent,
+  EndpointPausedEvent,
+} from './delivery/delivery-events.js';
+export { TEST_EVENT_TYPE } from './delivery/payload.js';
 export { checkAddress } from './delivery/address-policy.js';
 export type { AddressVerdict } from './delivery/address-policy.js';

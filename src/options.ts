@@ -3,6 +3,7 @@ import { EVENT_TYPE_PATTERN } from './catalog.js';
 import type { Clock } from './clock.js';
 import { type Duration, parseDuration } from './duration.js';
 import type { Logger } from './logger.js';
+import type { Resolver } from './delivery/guarded-lookup.js';
 import type { Endpoint, PausedReason } from './model.js';
 import type { SigningScheme } from './signing/scheme.js';
 import type { Storage } from './storage/storage.js';
@@ -60,6 +61,18 @@ export interface WebhookServiceOptions {
     lease?: Duration;
     /** Deliveries claimed per storage round trip. Default 100. */
     batchSize?: number;
+    /**
+     * @internal Replaces DNS for deliveries (tests map names to loopback without a DNS server).
+     * Every connection then goes through the SSRF guard's lookup.
+     */
+    resolver?: Resolver;
+  };
+  /** Periodic clean-up run by the scheduler: finished deliveries older than `maxAge` are deleted with their attempts. Off by default. */
+  retention?: {
+    /** e.g. `'30d'`. */
+    maxAge: Duration;
+    /** How often to prune. Default `'1h'`. */
+    interval?: Duration;
   };
   /** Called once when an endpoint is paused by hookrelay (exhausted retries, or 410 Gone). */
   onEndpointPaused?: (info: EndpointPausedInfo) => void | Promise<void>;
@@ -132,6 +145,14 @@ const optionsSchema = z.object({
       pollInterval: durationSchema.optional(),
       lease: durationSchema.optional(),
       batchSize: z.number().int().min(1).max(10_000).optional(),
+      resolver: fn('resolver').optional(),
+    })
+    .strict()
+    .optional(),
+  retention: z
+    .object({
+      maxAge: durationSchema,
+      interval: durationSchema.optional(),
     })
     .strict()
     .optional(),
@@ -167,7 +188,9 @@ export interface ResolvedOptions {
     pollIntervalMs: number;
     leaseMs: number;
     batchSize: number;
+    resolver: Resolver | undefined;
   };
+  retention: { maxAgeMs: number; intervalMs: number } | null;
   onEndpointPaused: WebhookServiceOptions['onEndpointPaused'];
   logger: Logger | undefined;
   clock: Clock | undefined;
@@ -210,6 +233,7 @@ export function resolveOptions(input: WebhookServiceOptions): ResolvedOptions {
     pollIntervalMs: ms(o.delivery?.pollInterval, '1s'),
     leaseMs: ms(o.delivery?.lease, '60s'),
     batchSize: o.delivery?.batchSize ?? 100,
+    resolver: o.delivery?.resolver as Resolver | undefined,
   };
   if (delivery.leaseMs <= delivery.timeoutMs) {
     throw new InvalidOptionsError([{ option: 'delivery.lease', message: `must be longer than delivery.timeout (${delivery.timeoutMs} ms)` }]);
@@ -234,6 +258,7 @@ export function resolveOptions(input: WebhookServiceOptions): ResolvedOptions {
       maxRetryAfterMs: ms(o.retry?.maxRetryAfter, '1h'),
     },
     delivery,
+    retention: o.retention ? { maxAgeMs: ms(o.retention.maxAge, '30d'), intervalMs: Math.max(1000, ms(o.retention.interval, '1h')) } : null,
     onEndpointPaused: o.onEndpointPaused as WebhookServiceOptions['onEndpointPaused'],
     logger: o.logger,
     clock: o.clock,

@@ -9,10 +9,29 @@ import {
 } from './endpoints.js';
 import { WebhookError, notFound, validationFailed } from './errors.js';
 import { isId, newId } from './ids.js';
-import type { Endpoint, EndpointRecord, Page } from './model.js';
+import { silentLogger, type Logger } from './logger.js';
+import type { Delivery, DeliveryWithAttempts, Endpoint, EndpointRecord, Page, WebhookEvent } from './model.js';
 import { type ResolvedOptions, type WebhookServiceOptions, resolveOptions } from './options.js';
 import { generateSecret } from './secrets.js';
-import type { EndpointPatch, Storage } from './storage/storage.js';
+import type { EndpointPatch, Storage, WriteOptions } from './storage/storage.js';
+import { filterMatches } from './endpoints.js';
+import { standardWebhooks } from './signing/standard-webhooks.js';
+import { AttemptRunner } from './delivery/attempt-runner.js';
+import { DeliveryEmitter, type DeliveryEventName, type DeliveryListener } from './delivery/delivery-events.js';
+import {
+  type EmitInput,
+  type ListDeliveriesOptions,
+  type PruneOptions,
+  type ReplayOptions,
+  payloadTooLarge,
+  validateDeliveryFilter,
+  validateEmit,
+  validatePrune,
+  validateReplay,
+} from './delivery/delivery-input.js';
+import { TEST_EVENT_TYPE } from './delivery/payload.js';
+import { DeliveryScheduler } from './delivery/scheduler.js';
+import { HttpTransport } from './delivery/transport.js';
 
 export interface ListOptions {
   /** 1..100, default 20. */
@@ -25,6 +44,20 @@ export interface EndpointWithSecret {
   endpoint: Endpoint;
   /** Shown once: no read returns it again. */
   secret: string;
+}
+
+export interface EmitResult {
+  event: WebhookEvent;
+  /** One per matching endpoint: `pending`, or `held` for a paused endpoint. Empty when nothing subscribes. */
+  deliveries: Delivery[];
+}
+
+export interface EmitOptions {
+  /**
+   * The host's own transaction on the same database (a kysely `Transaction` for the SQL storages):
+   * the event commits or rolls back with the host's work. Memory storage rejects it.
+   */
+  transaction?: unknown;
 }
 
 const MAX_ORG_ID_LENGTH = 255;
@@ -41,12 +74,50 @@ export class WebhookService {
   /** @internal resolved options, shared with the delivery engine and the HTTP layer. */
   readonly options: ResolvedOptions;
   protected readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly events: DeliveryEmitter;
+  private readonly transport: HttpTransport;
+  private readonly scheduler: DeliveryScheduler;
 
   constructor(options: WebhookServiceOptions) {
     this.options = resolveOptions(options);
     this.storage = this.options.storage;
     this.clock = this.options.clock ?? systemClock;
     this.catalog = new Catalog(this.options.eventTypes, this.options.apiVersions);
+    this.logger = this.options.logger ?? silentLogger;
+    this.events = new DeliveryEmitter(this.logger);
+    const d = this.options.delivery;
+    this.transport = new HttpTransport({
+      timeoutMs: d.timeoutMs,
+      connectTimeoutMs: d.connectTimeoutMs,
+      maxResponseBytes: d.maxResponseBytes,
+      allowPrivateNetworks: d.allowPrivateNetworks,
+      resolver: d.resolver,
+    });
+    const runner = new AttemptRunner({
+      storage: this.storage,
+      transport: this.transport,
+      clock: this.clock,
+      signing: this.options.signing ?? [standardWebhooks()],
+      retry: this.options.retry,
+      logger: this.logger,
+      events: this.events,
+      onEndpointPaused: this.options.onEndpointPaused,
+    });
+    this.scheduler = new DeliveryScheduler({
+      storage: this.storage,
+      clock: this.clock,
+      logger: this.logger,
+      events: this.events,
+      run: (claimed) => runner.run(claimed),
+      concurrency: d.concurrency,
+      perEndpointConcurrency: d.perEndpointConcurrency,
+      batchSize: d.batchSize,
+      leaseMs: d.leaseMs,
+      timeoutMs: d.timeoutMs,
+      pollIntervalMs: d.pollIntervalMs,
+      retention: this.options.retention,
+    });
   }
 
   /** Creates or upgrades the storage schema. Idempotent. */
@@ -107,6 +178,8 @@ export class WebhookService {
     if (valid.status === 'active') patch.pausedReason = null;
     const updated = await this.storage.updateEndpoint(orgId, id, patch, this.now());
     if (!updated) throw notFound('webhook endpoint');
+    if (updated.status === 'paused') this.scheduler.forgetEndpoint(id, 'held');
+    else this.scheduler.wake();
     return toPublicEndpoint(updated);
   }
 
@@ -116,6 +189,7 @@ export class WebhookService {
     if (!isId('endpoint', id) || !(await this.storage.deleteEndpoint(orgId, id, this.now()))) {
       throw notFound('webhook endpoint');
     }
+    this.scheduler.forgetEndpoint(id, 'cancelled');
     return { id, deleted: true };
   }
 
@@ -137,6 +211,153 @@ export class WebhookService {
     );
     if (!rotated) throw notFound('webhook endpoint');
     return { endpoint: toPublicEndpoint(rotated), secret };
+  }
+
+  // ---- delivery ----
+
+  /**
+   * Records the event and one delivery per matching endpoint in one atomic write, then wakes the
+   * scheduler. Matching: subscribed to `type`, not deleted, and every `filter` key equal in `data`.
+   * The same `idempotencyKey` in the same org returns the first event and writes nothing.
+   */
+  async emit(orgId: string, input: EmitInput, options: EmitOptions = {}): Promise<EmitResult> {
+    assertOrgId(orgId);
+    const valid = validateEmit(input, this.catalog);
+    const now = this.now();
+    const event: WebhookEvent = {
+      id: newId('event', now.getTime()),
+      orgId,
+      type: valid.type,
+      data: JSON.parse(valid.dataJson) as unknown,
+      idempotencyKey: valid.idempotencyKey,
+      createdAt: now,
+    };
+    this.assertBodySize(event, valid.dataJson);
+    const endpoints = await this.storage.listSubscribedEndpoints(orgId, event.type);
+    const matching = endpoints.filter((e) => !e.deletedAt && filterMatches(e.filter, event.data));
+    return this.record(event, matching, options);
+  }
+
+  /**
+   * Sends a `webhook.test` event to this one endpoint, whether or not it subscribes to that type
+   * (held like any other delivery while the endpoint is paused).
+   */
+  async sendTestEvent(orgId: string, endpointId: string): Promise<{ event: WebhookEvent; delivery: Delivery }> {
+    const endpoint = await this.requireEndpoint(orgId, endpointId);
+    const now = this.now();
+    const event: WebhookEvent = {
+      id: newId('event', now.getTime()),
+      orgId,
+      type: TEST_EVENT_TYPE,
+      data: { endpointId: endpoint.id, message: 'A test event sent from hookrelay.' },
+      idempotencyKey: null,
+      createdAt: now,
+    };
+    const { deliveries } = await this.record(event, [endpoint], {});
+    return { event, delivery: deliveries[0] as Delivery };
+  }
+
+  /** Starts the delivery loop. Idempotent. Attempt limits (`delivery.concurrency`, `perEndpointConcurrency`) apply per process. */
+  start(): void {
+    this.scheduler.start();
+  }
+
+  /** Stops claiming, gives back queued deliveries, waits for attempts in flight and records them. */
+  async stop(): Promise<void> {
+    await this.scheduler.stop();
+    await this.transport.close();
+  }
+
+  /** Sends everything due at `clock.now()` and resolves when each attempt is recorded (tests, scripts). */
+  async deliverDue(): Promise<void> {
+    await this.scheduler.deliverDue();
+  }
+
+  /** Deliveries newest first, filtered, a page at a time. */
+  async listDeliveries(orgId: string, options: ListDeliveriesOptions = {}): Promise<Page<Delivery>> {
+    assertOrgId(orgId);
+    const filter = validateDeliveryFilter(options);
+    const { limit, beforeId } = parsePage(options, 'delivery');
+    const rows = await this.storage.listDeliveries(orgId, { ...filter, limit: limit + 1, ...(beforeId ? { beforeId } : {}) });
+    const data = rows.slice(0, limit);
+    return { data, nextCursor: rows.length > limit ? (data[data.length - 1]?.id ?? null) : null };
+  }
+
+  /** One delivery with its attempts (oldest first), or NOT_FOUND. */
+  async getDelivery(orgId: string, id: string): Promise<DeliveryWithAttempts> {
+    assertOrgId(orgId);
+    const delivery = isId('delivery', id) ? await this.storage.getDelivery(orgId, id) : null;
+    if (!delivery) throw notFound('delivery');
+    return delivery;
+  }
+
+  /**
+   * Sends a finished (succeeded, failed or cancelled) delivery again, now; held if its endpoint is
+   * paused. A pending or held delivery is returned unchanged. NOT_FOUND when its endpoint is deleted.
+   */
+  async retryDelivery(orgId: string, id: string): Promise<Delivery> {
+    assertOrgId(orgId);
+    const delivery = isId('delivery', id) ? await this.storage.retryDelivery(orgId, id, this.now()) : null;
+    if (!delivery) throw notFound('delivery');
+    if (delivery.status === 'pending') this.scheduler.wake();
+    return delivery;
+  }
+
+  /** Sends the endpoint's finished deliveries created in [since, until) again; answers how many. */
+  async replay(orgId: string, endpointId: string, options: ReplayOptions): Promise<{ replayed: number }> {
+    await this.requireEndpoint(orgId, endpointId);
+    const query = validateReplay(options);
+    const replayed = await this.storage.replayDeliveries(orgId, endpointId, query, this.now());
+    if (replayed > 0) this.scheduler.wake();
+    return { replayed };
+  }
+
+  /** Deletes finished deliveries completed before `olderThan` (an instant or an age), their attempts, and orphaned events. */
+  async prune(options: PruneOptions): Promise<{ deliveries: number; attempts: number; events: number }> {
+    return this.storage.prune({ olderThan: validatePrune(options, this.clock.now()) });
+  }
+
+  /** Subscribes to a delivery event (`attempt`, `success`, `failure`, `exhausted`, `endpointPaused`, …). Returns an unsubscribe function. */
+  on<K extends DeliveryEventName>(name: K, listener: DeliveryListener<K>): () => void {
+    return this.events.on(name, listener);
+  }
+
+  off<K extends DeliveryEventName>(name: K, listener: DeliveryListener<K>): void {
+    this.events.off(name, listener);
+  }
+
+  private assertBodySize(event: WebhookEvent, dataJson: string): void {
+    // The body is `{"id":…,"type":…,"data":…,"createdAt":…}`; its size follows without building it.
+    const frame = `{"id":${JSON.stringify(event.id)},"type":${JSON.stringify(event.type)},"data":,"createdAt":${JSON.stringify(event.createdAt.toISOString())}}`;
+    const bytes = Buffer.byteLength(frame) + Buffer.byteLength(dataJson);
+    if (bytes > this.options.maxPayloadBytes) throw payloadTooLarge(bytes, this.options.maxPayloadBytes);
+  }
+
+  private async record(event: WebhookEvent, endpoints: EndpointRecord[], options: EmitOptions): Promise<EmitResult> {
+    const now = event.createdAt;
+    const deliveries: Delivery[] = endpoints.map((endpoint) => {
+      const held = endpoint.status === 'paused';
+      return {
+        id: newId('delivery', now.getTime()),
+        orgId: event.orgId,
+        eventId: event.id,
+        endpointId: endpoint.id,
+        eventType: event.type,
+        status: held ? 'held' : 'pending',
+        attemptCount: 0,
+        nextAttemptAt: held ? null : now,
+        lastAttemptAt: null,
+        lastStatusCode: null,
+        lastError: null,
+        createdAt: now,
+        updatedAt: now,
+        completedAt: null,
+      };
+    });
+    const write: WriteOptions = options.transaction === undefined ? {} : { transaction: options.transaction };
+    const result = await this.storage.insertEvent({ event, deliveries }, write);
+    if (result.created && deliveries.some((d) => d.status === 'pending')) this.scheduler.wake();
+    return { event: result.event, deliveries: result.deliveries };
   }
 
   /** @internal */
@@ -161,11 +382,11 @@ export function assertOrgId(orgId: unknown): asserts orgId is string {
 }
 
 /** Validates `limit` and `cursor`; the cursor is the id of the last row of the previous page. */
-export function parsePage(options: ListOptions, kind: 'endpoint' | 'delivery'): { limit: number; beforeId: string | undefined } {
-  const limit = options.limit ?? DEFAULT_PAGE_SIZE;
+export function parsePage(options: ListOptions | null | undefined, kind: 'endpoint' | 'delivery'): { limit: number; beforeId: string | undefined } {
+  const limit = options?.limit ?? DEFAULT_PAGE_SIZE;
   const details: Record<string, string> = {};
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) details.limit = `must be an integer from 1 to ${MAX_PAGE_SIZE}`;
-  const cursor = options.cursor ?? undefined;
+  const cursor = options?.cursor ?? undefined;
   if (cursor !== undefined && !isId(kind, cursor)) details.cursor = 'is not a cursor this API returned';
   if (Object.keys(details).length) throw validationFailed(details);
   return { limit, beforeId: cursor };

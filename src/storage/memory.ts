@@ -9,7 +9,7 @@ import type {
   PausedReason,
   WebhookEvent,
 } from '../model.js';
-import { type DueEntry, DueQueue } from './due-queue.js';
+import { type DueEntry, GroupedDueIndex } from './due-queue.js';
 import type {
   ClaimedDelivery,
   ClaimRequest,
@@ -53,7 +53,8 @@ export class MemoryStorage implements Storage {
   private readonly deliveriesByEvent = new Map<string, Set<string>>();
   private readonly deliveriesByEndpoint = new Map<string, Set<string>>();
   private readonly attempts = new Map<string, Attempt[]>();
-  private readonly due = new DueQueue();
+  /** Pending deliveries by due time, grouped by endpoint so claims can skip busy endpoints cheaply. */
+  private readonly due = new GroupedDueIndex((entry) => this.current(entry) !== undefined);
   private queueSeq = 0;
 
   async migrate(): Promise<void> {}
@@ -184,14 +185,8 @@ export class MemoryStorage implements Storage {
 
   async claimDueDeliveries(request: ClaimRequest): Promise<ClaimedDelivery[]> {
     const now = request.now.getTime();
-    const picked: DeliveryRow[] = [];
-    while (picked.length < request.limit) {
-      const top = this.due.peek();
-      if (!top || top.at > now) break;
-      this.due.pop();
-      const d = this.current(top);
-      if (d) picked.push(d);
-    }
+    const excluded = request.excludeEndpointIds?.length ? new Set(request.excludeEndpointIds) : null;
+    const picked = this.due.take(now, request.limit, excluded).map((entry) => this.deliveries.get(entry.id) as DeliveryRow);
     // Rescheduled only after the loop: with a zero lease a claimed delivery would be due again at once.
     const leaseUntil = now + request.leaseMs;
     return picked.map((d) => {
@@ -250,12 +245,8 @@ export class MemoryStorage implements Storage {
   }
 
   async nextDueAt(): Promise<Date | null> {
-    for (;;) {
-      const top = this.due.peek();
-      if (!top) return null;
-      if (this.current(top)) return new Date(top.at);
-      this.due.pop();
-    }
+    const at = this.due.earliest();
+    return at === null ? null : new Date(at);
   }
 
   async listDeliveries(orgId: string, query: ListDeliveriesQuery): Promise<Delivery[]> {
@@ -371,15 +362,14 @@ export class MemoryStorage implements Storage {
   /** Records the delivery's current state in the due queue; every change of status or due time goes through here. */
   private schedule(d: DeliveryRow): void {
     d.queueSeq = ++this.queueSeq;
-    if (d.status === 'pending' && d.nextAttemptAt) this.due.push({ at: d.nextAttemptAt.getTime(), id: d.id, seq: d.queueSeq });
+    if (d.status === 'pending' && d.nextAttemptAt) this.due.add(d.endpointId, { at: d.nextAttemptAt.getTime(), id: d.id, seq: d.queueSeq });
     // Stale entries pile up when deliveries are rescheduled before they surface; drop them in
-    // one O(n) pass once they outnumber the deliveries, which keeps the cost amortised O(1).
+    // one pass once they outnumber the deliveries, which keeps the cost amortised.
     if (this.due.size > 2 * this.deliveries.size + 1024) {
-      const live: DueEntry[] = [];
+      this.due.clear();
       for (const row of this.deliveries.values()) {
-        if (row.status === 'pending' && row.nextAttemptAt) live.push({ at: row.nextAttemptAt.getTime(), id: row.id, seq: row.queueSeq });
+        if (row.status === 'pending' && row.nextAttemptAt) this.due.add(row.endpointId, { at: row.nextAttemptAt.getTime(), id: row.id, seq: row.queueSeq });
       }
-      this.due.rebuild(live);
     }
   }
 

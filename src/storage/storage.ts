@@ -57,6 +57,11 @@ export interface ClaimRequest {
   leaseMs: number;
   /** Stamped on every claimed delivery; `completeAttempt` must present it. */
   leaseToken: string;
+  /**
+   * Skip deliveries of these endpoints (the caller already holds enough of them). Optional: a
+   * storage that ignores it stays correct, the caller only queues more for those endpoints.
+   */
+  excludeEndpointIds?: readonly string[];
 }
 
 /** A claimed delivery with everything needed to send it, read in the same step as the claim. */

@@ -1,0 +1,141 @@
+import type { Clock } from '../clock.js';
+import { toPublicEndpoint } from '../endpoints.js';
+import { newId } from '../ids.js';
+import type { Logger } from '../logger.js';
+import type { Attempt, Delivery, EndpointRecord } from '../model.js';
+import type { EndpointPausedInfo } from '../options.js';
+import { activeSigningSecrets } from '../signing/active-secrets.js';
+import type { SigningScheme } from '../signing/scheme.js';
+import type { ClaimedDelivery, NextDeliveryState, Storage } from '../storage/storage.js';
+import type { DeliveryEmitter } from './delivery-events.js';
+import { serializeEvent } from './payload.js';
+import { decideNext, type RetryConfig } from './retry-policy.js';
+import type { HttpTransport } from './transport.js';
+import { USER_AGENT } from './user-agent.js';
+
+export interface AttemptRunnerDeps {
+  storage: Storage;
+  transport: HttpTransport;
+  clock: Clock;
+  signing: readonly SigningScheme[];
+  retry: RetryConfig;
+  logger: Logger;
+  events: DeliveryEmitter;
+  onEndpointPaused: ((info: EndpointPausedInfo) => void | Promise<void>) | undefined;
+}
+
+/** What the scheduler needs to know after one claimed delivery was handled. */
+export interface RunOutcome {
+  /** The endpoint is paused or deleted now: deliveries of it still queued locally must not be sent. */
+  stopEndpoint: 'held' | 'cancelled' | null;
+}
+
+const CONTINUE: RunOutcome = { stopEndpoint: null };
+
+/**
+ * Sends one claimed delivery and records the attempt with its next state in one lease-guarded
+ * step; pauses the endpoint when the policy says so and tells the host exactly once.
+ */
+export class AttemptRunner {
+  constructor(private readonly deps: AttemptRunnerDeps) {}
+
+  async run(claimed: ClaimedDelivery): Promise<RunOutcome> {
+    const { storage, clock, logger } = this.deps;
+    const { delivery, endpoint, leaseToken } = claimed;
+
+    // The endpoint changed since this delivery was written: record that without an HTTP attempt.
+    if (endpoint.deletedAt || endpoint.status === 'paused') {
+      const stopEndpoint = endpoint.deletedAt ? 'cancelled' : 'held';
+      await storage.completeAttempt({ deliveryId: delivery.id, leaseToken, attempt: null, next: { status: stopEndpoint }, now: new Date(clock.now()) });
+      return { stopEndpoint };
+    }
+
+    const body = serializeEvent(claimed.event);
+    const startedAt = clock.now();
+    const headers = this.headers(claimed, body, startedAt);
+    const result = await this.deps.transport.send({ url: endpoint.url, headers, body });
+    const finishedAt = clock.now();
+    const attemptNumber = delivery.attemptCount + 1;
+    const decision = decideNext(attemptNumber, result, finishedAt, this.deps.retry);
+    const attempt: Attempt = {
+      id: newId('attempt', startedAt),
+      deliveryId: delivery.id,
+      orgId: delivery.orgId,
+      endpointId: delivery.endpointId,
+      attemptNumber,
+      startedAt: new Date(startedAt),
+      durationMs: result.durationMs,
+      statusCode: result.statusCode,
+      errorKind: result.errorKind,
+      errorMessage: result.errorMessage,
+      responseExcerpt: result.responseExcerpt,
+    };
+    const now = new Date(finishedAt);
+    const recorded = await storage.completeAttempt({ deliveryId: delivery.id, leaseToken, attempt, next: decision.next, now });
+    if (!recorded) {
+      // Another worker took the delivery over after our lease expired; its record wins.
+      logger.warn({ deliveryId: delivery.id, endpointId: endpoint.id, attemptNumber }, 'hookrelay: lease lost, attempt result discarded');
+      this.deps.events.emit('leaseLost', { deliveryId: delivery.id, endpointId: endpoint.id, attemptNumber });
+      return CONTINUE;
+    }
+    this.report(delivery, endpoint, attempt, decision.next, now);
+    if (!decision.pause) return CONTINUE;
+    await this.pause(endpoint, decision.pause, now);
+    return { stopEndpoint: 'held' };
+  }
+
+  private headers(claimed: ClaimedDelivery, body: string, startedAt: number): Record<string, string> {
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': USER_AGENT };
+    const secrets = activeSigningSecrets(claimed.endpoint.secrets, startedAt);
+    const input = { endpointId: claimed.endpoint.id, eventId: claimed.event.id, timestamp: Math.floor(startedAt / 1000), body, secrets };
+    for (const scheme of this.deps.signing) Object.assign(headers, scheme.sign(input));
+    return headers;
+  }
+
+  private report(before: Delivery, endpoint: EndpointRecord, attempt: Attempt, next: NextDeliveryState, now: Date): void {
+    const { events, logger } = this.deps;
+    const succeeded = next.status === 'succeeded';
+    const log = { deliveryId: before.id, eventId: before.eventId, endpointId: endpoint.id, attemptNumber: attempt.attemptNumber, statusCode: attempt.statusCode, errorKind: attempt.errorKind, durationMs: attempt.durationMs };
+    if (succeeded) logger.debug(log, 'hookrelay: delivered');
+    else logger.warn({ ...log, next: next.status, errorMessage: attempt.errorMessage }, 'hookrelay: delivery attempt failed');
+    if (!events.has('attempt') && !events.has('success') && !events.has('failure') && !events.has('exhausted')) return;
+
+    const finished = next.status === 'succeeded' || next.status === 'failed' || next.status === 'cancelled';
+    const nextAttemptAt = next.status === 'pending' ? next.nextAttemptAt : null;
+    const delivery: Delivery = {
+      ...before,
+      status: next.status,
+      attemptCount: attempt.attemptNumber,
+      nextAttemptAt,
+      lastAttemptAt: attempt.startedAt,
+      lastStatusCode: attempt.statusCode,
+      lastError: attempt.errorKind,
+      updatedAt: now,
+      completedAt: finished ? now : null,
+    };
+    const event = { delivery, attempt, endpoint: toPublicEndpoint(endpoint) };
+    events.emit('attempt', event);
+    if (succeeded) events.emit('success', event);
+    else {
+      events.emit('failure', { ...event, nextAttemptAt });
+      if (next.status === 'failed') events.emit('exhausted', event);
+    }
+  }
+
+  private async pause(endpoint: EndpointRecord, reason: 'failing' | 'gone' | 'manual', now: Date): Promise<void> {
+    const { storage, logger, events, onEndpointPaused } = this.deps;
+    const paused = await storage.pauseEndpoint(endpoint.id, reason, now);
+    // null: someone else paused it first (another attempt, another process, the owner); they report it.
+    if (!paused) return;
+    const info = { endpoint: toPublicEndpoint(paused), reason };
+    logger.warn({ endpointId: endpoint.id, orgId: endpoint.orgId, reason }, 'hookrelay: endpoint paused');
+    events.emit('endpointPaused', info);
+    if (!onEndpointPaused) return;
+    try {
+      await onEndpointPaused(info);
+    } catch (err) {
+      logger.error({ err, endpointId: endpoint.id }, 'hookrelay: onEndpointPaused threw');
+      events.emit('error', { error: err, during: 'onEndpointPaused' });
+    }
+  }
+}

@@ -1,0 +1,65 @@
+import type { PausedReason } from '../model.js';
+import type { NextDeliveryState } from '../storage/storage.js';
+
+export interface RetryConfig {
+  /** Delay before retry n (n = 1 … length), in milliseconds. */
+  scheduleMs: readonly number[];
+  /** 0..1: each scheduled delay is spread by up to this fraction either way. */
+  jitter: number;
+  /** Longest `Retry-After` honoured; longer ones are cut to this. */
+  maxRetryAfterMs: number;
+}
+
+export interface AttemptResult {
+  statusCode: number | null;
+  /** The raw `Retry-After` header of the answer, if any. */
+  retryAfter: string | null;
+}
+
+export interface RetryDecision {
+  next: NextDeliveryState;
+  /** Set when the endpoint must be paused after this attempt. */
+  pause: PausedReason | null;
+}
+
+/**
+ * What happens after attempt `attemptNumber` (1-based) ended with `result` at `nowMs`.
+ *
+ * - 2xx: succeeded.
+ * - 410 Gone: the receiver says the endpoint no longer exists, so the endpoint pauses at once
+ *   (`gone`) and this delivery is held with the others: resuming delivers it.
+ * - any other failure after attempt n: when n ≤ schedule.length, due again at now + schedule[n-1]
+ *   (or after `Retry-After` on 429/503, capped at `maxRetryAfterMs`); otherwise the delivery
+ *   is failed and the endpoint pauses (`failing`).
+ */
+export function decideNext(attemptNumber: number, result: AttemptResult, nowMs: number, config: RetryConfig, random: () => number = Math.random): RetryDecision {
+  const status = result.statusCode;
+  if (status !== null && status >= 200 && status < 300) return { next: { status: 'succeeded' }, pause: null };
+  if (status === 410) return { next: { status: 'held' }, pause: 'gone' };
+  if (attemptNumber > config.scheduleMs.length) return { next: { status: 'failed' }, pause: 'failing' };
+
+  let delay = retryAfterDelay(status, result.retryAfter, nowMs, config.maxRetryAfterMs);
+  if (delay === null) {
+    const base = config.scheduleMs[attemptNumber - 1] as number;
+    delay = config.jitter > 0 ? Math.max(0, Math.round(base * (1 + config.jitter * (2 * random() - 1)))) : base;
+  }
+  return { next: { status: 'pending', nextAttemptAt: new Date(nowMs + delay) }, pause: null };
+}
+
+/** The delay a 429/503 asks for, in ms (capped), or null when it asks for none we can read. */
+export function retryAfterDelay(status: number | null, header: string | null, nowMs: number, maxMs: number): number | null {
+  if ((status !== 429 && status !== 503) || header === null) return null;
+  const ms = parseRetryAfter(header, nowMs);
+  return ms === null ? null : Math.min(ms, maxMs);
+}
+
+/** `Retry-After` is either delay-seconds or an HTTP date (RFC 9110 §10.2.3). */
+export function parseRetryAfter(value: string, nowMs: number): number | null {
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  // Only the RFC's date forms contain letters; a bare number with a sign or decimals is invalid.
+  if (!/[A-Za-z]/.test(trimmed)) return null;
+  const at = Date.parse(trimmed);
+  if (Number.isNaN(at)) return null;
+  return Math.max(0, at - nowMs);
+}
