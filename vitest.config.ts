@@ -5,7 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    globalSetup: [],
+    // One throwaway Postgres cluster for the run; suites get its URL through inject('pgUrl').
+    globalSetup: ['test/support/postgres-global-setup.ts'],
     pool: 'forks',
   },
 });

@@ -1,0 +1,86 @@
+import { sql } from 'kysely';
+import type { ClaimRequest } from '../../src/storage/storage.js';
+import type { Db, SqlDialect, TableRef } from '../sql/dialect.js';
+import type { DeliveryRow } from '../sql/rows.js';
+import { errorCode, isConnectionError } from '../sql/transient.js';
+
+/**
+ * SQLSTATEs after which the transaction did not commit and trying again may work:
+ * serialization failure, deadlock, an administrator or crash shutdown, a server not yet
+ * accepting connections, too many connections, and the connection-exception class.
+ */
+const TRANSIENT_SQLSTATES = new Set(['40001', '40P01', '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006']);
+/** Besides those: the database does not exist, or the login was refused. */
+const UNAVAILABLE_SQLSTATES = new Set(['3D000', '28P01', '28000']);
+
+/**
+ * One statement claims a batch. The CTE reads the head of the partial (next_attempt_at, id)
+ * index on pending rows and locks what it picks; SKIP LOCKED lets concurrent claimers in
+ * other processes pass over rows another claim holds instead of queueing behind it, so
+ * N schedulers split the backlog rather than contend for its first rows. The UPDATE then
+ * stamps the lease on exactly those rows, and RETURNING hands them back with their old due
+ * time for ordering (RETURNING itself promises no order).
+ */
+async function claimDue(db: Db, request: ClaimRequest, table: TableRef): Promise<DeliveryRow[]> {
+  const now = request.now.getTime();
+  const result = await sql<DeliveryRow & { due_at: string | number }>`
+    WITH due AS (
+      SELECT id, next_attempt_at AS due_at FROM ${table('hookrelay_deliveries')}
+      WHERE status = 'pending' AND next_attempt_at <= ${now}
+      ORDER BY next_attempt_at, id
+      LIMIT ${request.limit}
+      FOR UPDATE SKIP LOCKED
+    )
+    UPDATE ${table('hookrelay_deliveries')} AS d
+    SET lease_token = ${request.leaseToken}, next_attempt_at = ${now + request.leaseMs}
+    FROM due
+    WHERE d.id = due.id
+    RETURNING d.*, due.due_at`.execute(db);
+  return result.rows
+    .sort((a, b) => Number(a.due_at) - Number(b.due_at) || (a.id < b.id ? -1 : 1))
+    .map(({ due_at: _due, ...row }) => row);
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** The NOTIFY channel of one hookrelay installation: separate schemas never wake each other. */
+export function notifyChannel(schema: string | undefined): string {
+  return schema ? `hookrelay_${schema}` : 'hookrelay';
+}
+
+export function postgresDialect(schema: string | undefined): SqlDialect {
+  const channel = notifyChannel(schema);
+  const lockScope = schema ?? '';
+  return {
+    kind: 'postgres',
+    supportsRowLocks: true,
+    writeTransaction: (db, work) => db.transaction().execute(work),
+    // A transaction-scoped advisory lock per org: creates for one org queue, other orgs pass.
+    async lockOrg(tx, orgId) {
+      await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`hookrelay:endpoints:${lockScope}:${orgId}`}, 0))`.execute(tx);
+    },
+    async lockMigrations(tx) {
+      await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`hookrelay:migrate:${lockScope}`}, 0))`.execute(tx);
+    },
+    async ensureSchema(tx) {
+      if (schema) await sql.raw(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`).execute(tx);
+    },
+    migrationStatements: (migration, table) => migration.postgres(table),
+    claim: claimDue,
+    // pg_notify inside the transaction is delivered on commit, and not at all on rollback.
+    async notify(tx) {
+      await sql`SELECT pg_notify(${channel}, '')`.execute(tx);
+    },
+    isTransient(error) {
+      const code = errorCode(error);
+      return (code !== undefined && TRANSIENT_SQLSTATES.has(code)) || isConnectionError(error);
+    },
+    isUnavailable(error) {
+      const code = errorCode(error);
+      return (code !== undefined && (TRANSIENT_SQLSTATES.has(code) || UNAVAILABLE_SQLSTATES.has(code))) || isConnectionError(error);
+    },
+    isUniqueViolation: (error) => errorCode(error) === '23505',
+  };
+}
