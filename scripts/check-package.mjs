@@ -58,6 +58,25 @@ for (const file of readdirSync(join(root, 'dist'))) {
   console.log(`ok dist/${file} is exported as "${key}"`);
 }
 
+step('each class is defined once per format');
+// Subpaths share code through chunks. A class copied into two entry files would exist twice at
+// run time, and `instanceof WebhookError` would fail for errors thrown by an adapter.
+for (const extension of ['.js', '.cjs']) {
+  const definedIn = new Map();
+  for (const file of readdirSync(join(root, 'dist')).filter((f) => f.endsWith(extension))) {
+    const source = readFileSync(join(root, 'dist', file), 'utf8');
+    for (const match of source.matchAll(/(?:^|[\s;])(?:var|let|const) ([A-Z][A-Za-z0-9_$]*) = class\b|^class ([A-Z][A-Za-z0-9_$]*)\b/gm)) {
+      const name = match[1] ?? match[2];
+      const files = definedIn.get(name) ?? [];
+      files.push(file);
+      definedIn.set(name, files);
+    }
+  }
+  const duplicated = [...definedIn].filter(([, files]) => files.length > 1);
+  if (duplicated.length) throw new Error(`classes bundled more than once (${extension}): ${duplicated.map(([n, f]) => `${n} in ${f.join(', ')}`).join('; ')}`);
+  console.log(`ok ${extension}: ${definedIn.size} classes, each defined once`);
+}
+
 step('publint');
 run(join(root, 'node_modules/.bin/publint'), ['--strict']);
 
