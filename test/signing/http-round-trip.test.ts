@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebhookVerificationError, hmacSha256Hex, standardWebhooks, verifyWebhook } from '../../src/signing/index.js';
 import { eventBody, newSecret, nowSeconds } from './fixtures.js';
@@ -59,5 +60,34 @@ describe('over HTTP on 127.0.0.1', () => {
     expect(await post('/standard', body, stale)).toEqual({ status: 400, json: { error: 'TIMESTAMP_TOO_OLD' } });
     const { 'webhook-signature': _dropped, ...unsigned } = headers;
     expect(await post('/standard', body, unsigned)).toEqual({ status: 400, json: { error: 'MISSING_HEADERS' } });
+  });
+});
+
+describe("the README's Express receiver", () => {
+  it('verifies a delivery read with express.raw and answers 400 with the code otherwise', async () => {
+    const app = express();
+    app.post('/webhooks/ya-events', express.raw({ type: 'application/json' }), (req, res) => {
+      try {
+        const event = verifyWebhook({ payload: req.body, headers: req.headers, secret });
+        res.status(200).json({ received: event.id });
+      } catch (error) {
+        if (error instanceof WebhookVerificationError) return res.status(400).json({ error: error.code });
+        throw error;
+      }
+    });
+    const expressServer = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    try {
+      const base = `http://127.0.0.1:${(expressServer.address() as AddressInfo).port}/webhooks/ya-events`;
+      const body = eventBody();
+      const headers = standardWebhooks().sign({ endpointId: 'wh_1', eventId: 'evt_x', timestamp: nowSeconds(), body, secrets: [secret] });
+      const ok = await fetch(base, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+      expect([ok.status, await ok.json()]).toEqual([200, { received: JSON.parse(body).id }]);
+      const bad = await fetch(base, { method: 'POST', body: body.replace('completed', 'failed'), headers: { 'content-type': 'application/json', ...headers } });
+      expect([bad.status, await bad.json()]).toEqual([400, { error: 'BAD_SIGNATURE' }]);
+    } finally {
+      await new Promise<void>((resolve) => expressServer.close(() => resolve()));
+    }
   });
 });
