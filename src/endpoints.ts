@@ -44,6 +44,9 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 export function urlProblem(value: unknown, policy: UrlPolicy): string | null {
   if (typeof value !== 'string' || value.length === 0) return 'must be an absolute URL';
   if (value.length > MAX_URL_LENGTH) return `must be at most ${MAX_URL_LENGTH} characters`;
+  // The URL parser silently drops tabs, newlines and surrounding spaces; the stored string
+  // would then differ from what was checked, so such input is refused instead.
+  if (/[\s\u0000-\u001f\u007f]/.test(value)) return 'must not contain whitespace or control characters';
   let url: URL;
   try {
     url = new URL(value);
@@ -59,7 +62,7 @@ export function urlProblem(value: unknown, policy: UrlPolicy): string | null {
     if (isLocalHostName(url.hostname)) return 'must not point to localhost';
     if (isIpLiteral(url.hostname)) {
       const verdict = checkAddress(url.hostname.replace(/^\[|\]$/g, ''));
-      if (!verdict.allowed) return `must not point to a ${verdict.reason}`;
+      if (!verdict.allowed) return `must not point to a private or reserved network (${verdict.reason})`;
     }
   }
   return null;
@@ -111,7 +114,9 @@ function filterProblem(value: unknown): string | null {
 
 function unknownKeys(input: Record<string, unknown>, allowed: Set<string>, details: ErrorDetails): void {
   for (const key of Object.keys(input)) {
-    if (!allowed.has(key)) details[key.slice(0, 100)] = 'unknown field';
+    // defineProperty, because plain assignment of `__proto__` would be swallowed and the
+    // unknown field silently accepted.
+    if (!allowed.has(key)) Object.defineProperty(details, key.slice(0, 100), { value: 'unknown field', enumerable: true, writable: true, configurable: true });
   }
 }
 
