@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { ClaimRequest } from '../../src/storage/storage.js';
-import type { Db, SqlDialect, TableRef } from '../sql/dialect.js';
+import { type Db, excludingEndpoints, type SqlDialect, type TableRef } from '../sql/dialect.js';
 import type { DeliveryRow } from '../sql/rows.js';
 import { errorCode, isConnectionError } from '../sql/transient.js';
 
@@ -26,7 +26,7 @@ async function claimDue(db: Db, request: ClaimRequest, table: TableRef): Promise
   const result = await sql<DeliveryRow & { due_at: string | number }>`
     WITH due AS (
       SELECT id, next_attempt_at AS due_at FROM ${table('hookrelay_deliveries')}
-      WHERE status = 'pending' AND next_attempt_at <= ${now}
+      WHERE status = 'pending' AND next_attempt_at <= ${now}${excludingEndpoints(request)}
       ORDER BY next_attempt_at, id
       LIMIT ${request.limit}
       FOR UPDATE SKIP LOCKED

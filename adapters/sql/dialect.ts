@@ -1,4 +1,4 @@
-import type { Kysely, RawBuilder } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { ClaimRequest } from '../../src/storage/storage.js';
 import type { Migration } from './migrations.js';
 import type { DeliveryRow } from './rows.js';
@@ -46,4 +46,13 @@ export interface SqlDialect extends ErrorClassifier {
 
   /** Wakes schedulers in other processes when the surrounding transaction commits; absent when the engine cannot. */
   notify?(tx: Db): Promise<void>;
+}
+
+/**
+ * The claim's optional filter on endpoints the scheduler already holds enough of. It filters
+ * rows while the due index is walked, so the claim still reads the index in due order.
+ */
+export function excludingEndpoints(request: ClaimRequest): RawBuilder<unknown> {
+  const ids = request.excludeEndpointIds;
+  return ids && ids.length > 0 ? sql` AND endpoint_id NOT IN (${sql.join([...ids])})` : sql``;
 }

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { ClaimRequest } from '../../src/storage/storage.js';
-import type { Db, SqlDialect, TableRef } from '../sql/dialect.js';
+import { type Db, excludingEndpoints, type SqlDialect, type TableRef } from '../sql/dialect.js';
 import type { DeliveryRow } from '../sql/rows.js';
 import { errorCode } from '../sql/transient.js';
 
@@ -36,7 +36,7 @@ async function claimDue(db: Db, request: ClaimRequest, table: TableRef): Promise
   return immediateTransaction(db, async (tx) => {
     const due = await sql<{ id: string }>`
       SELECT id FROM ${table('hookrelay_deliveries')}
-      WHERE status = 'pending' AND next_attempt_at <= ${now}
+      WHERE status = 'pending' AND next_attempt_at <= ${now}${excludingEndpoints(request)}
       ORDER BY next_attempt_at, id
       LIMIT ${request.limit}`.execute(tx);
     if (due.rows.length === 0) return [];
