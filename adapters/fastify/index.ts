@@ -68,13 +68,19 @@ export const webhookPlugin: FastifyPluginAsync<WebhookPluginOptions> = async (fa
   });
 
   for (const namespace of handler.namespaces) {
-    for (const url of [`/${namespace}`, `/${namespace}/*`]) {
-      fastify.route({
-        method: [...fastify.supportedMethods],
-        url,
-        exposeHeadRoute: false,
-        handler: (request, reply) => answer(request, reply, pathOf(request), () => bodyOf(request)),
-      });
-    }
+    const base = `/${namespace}`;
+    fastify.route({
+      method: [...fastify.supportedMethods],
+      url: base,
+      exposeHeadRoute: false,
+      handler: (request, reply) => answer(request, reply, base, () => bodyOf(request)),
+    });
+    fastify.route({
+      method: [...fastify.supportedMethods],
+      url: `${base}/*`,
+      exposeHeadRoute: false,
+      handler: (request, reply) =>
+        answer(request, reply, `${base}/${(request.params as Record<string, string>)['*']}`, () => bodyOf(request)),
+    });
   }
 };

@@ -1,0 +1,154 @@
+/**
+ * Requests per second through the Express router and the Fastify plugin beside a bare route of
+ * the same framework returning the same JSON, measured with autocannon in the same run. The
+ * servers run in a child process; autocannon runs here. Rounds alternate which side goes first
+ * and each figure is the median of its rounds, so drift on a shared machine hits both alike.
+ *
+ * Standalone: `npx tsx bench/http/index.ts [--quick]`.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { BenchOptions, BenchRow } from '../bench-row.js';
+import { CREATE_BODY, TOKEN } from './constants.js';
+
+interface AutocannonResult {
+  requests: { average: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+type Autocannon = (options: {
+  url: string;
+  method: string;
+  connections: number;
+  duration: number;
+  headers: Record<string, string>;
+  body?: string;
+}) => Promise<AutocannonResult>;
+
+// autocannon ships no types; this is the part of its API used here.
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+const TARGET = 0.7;
+const CONNECTIONS = 10;
+
+interface Ports {
+  expressOurs: number;
+  expressBare: number;
+  fastifyOurs: number;
+  fastifyBare: number;
+  expressWork: number;
+  fastifyWork: number;
+}
+
+interface Servers {
+  ports: Ports;
+  endpointId: string;
+  reset(): Promise<void>;
+  stop(): void;
+}
+
+async function startServers(): Promise<Servers> {
+  const child: ChildProcess = fork(fileURLToPath(new URL('./servers.ts', import.meta.url)), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const ready = await new Promise<{ ports: Ports; endpointId: string }>((resolve, reject) => {
+    child.once('message', (message) => resolve(message as { ports: Ports; endpointId: string }));
+    child.once('exit', (code) => reject(new Error(`bench servers exited with code ${code}`)));
+  });
+  return {
+    ...ready,
+    reset: () =>
+      new Promise((resolve) => {
+        child.once('message', () => resolve());
+        child.send('reset');
+      }),
+    stop: () => child.kill(),
+  };
+}
+
+async function measure(url: string, method: 'GET' | 'POST', seconds: number): Promise<number> {
+  const result = await autocannon({
+    url,
+    method,
+    connections: CONNECTIONS,
+    duration: seconds,
+    headers: { authorization: TOKEN, 'content-type': 'application/json' },
+    ...(method === 'POST' ? { body: CREATE_BODY } : {}),
+  });
+  if (result.non2xx || result.errors || result.timeouts) {
+    throw new Error(`${method} ${url}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`);
+  }
+  return result.requests.average;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** One row per framework and route: ratio = ours / bare route of the same framework. */
+export async function runHttpBench(opts: BenchOptions): Promise<BenchRow[]> {
+  const rounds = opts.quick ? 1 : 3;
+  const seconds = opts.quick ? 2 : 5;
+  const servers = await startServers();
+  const rows: BenchRow[] = [];
+  try {
+    for (const framework of ['express', 'fastify'] as const) {
+      const port = (side: 'Ours' | 'Bare' | 'Work'): number => servers.ports[`${framework}${side}`];
+      const cases = [
+        { method: 'GET', path: `/v1/webhooks/${servers.endpointId}`, label: 'GET /webhooks/:id', baseline: 'Bare', baselineName: `bare ${framework} route`, target: TARGET },
+        { method: 'POST', path: '/v1/webhooks', label: 'POST /webhooks', baseline: 'Bare', baselineName: `bare ${framework} route`, target: TARGET },
+        // Not a target: the same create behind a bare route shows what the HTTP layer itself adds.
+        { method: 'POST', path: '/v1/webhooks', label: 'POST /webhooks (same create)', baseline: 'Work', baselineName: `bare ${framework} route + service.create`, target: undefined },
+      ] as const;
+      for (const c of cases) {
+        const run = async (side: 'Ours' | 'Bare' | 'Work'): Promise<number> => {
+          if (c.method === 'POST') await servers.reset();
+          return measure(`http://127.0.0.1:${port(side)}${c.path}`, c.method, seconds);
+        };
+        opts.progress?.(`${framework} ${c.label} (warm-up)`);
+        await measure(`http://127.0.0.1:${port('Ours')}${c.path}`, c.method, 1);
+        await measure(`http://127.0.0.1:${port(c.baseline)}${c.path}`, c.method, 1);
+        const ours: number[] = [];
+        const base: number[] = [];
+        for (let round = 0; round < rounds; round++) {
+          opts.progress?.(`${framework} ${c.label} (round ${round + 1}/${rounds})`);
+          if (round % 2 === 0) {
+            ours.push(await run('Ours'));
+            base.push(await run(c.baseline));
+          } else {
+            base.push(await run(c.baseline));
+            ours.push(await run('Ours'));
+          }
+        }
+        const o = median(ours);
+        const b = median(base);
+        rows.push({
+          group: 'http',
+          name: `${framework} ${c.label}`,
+          ours: Math.round(o),
+          baseline: Math.round(b),
+          baselineName: c.baselineName,
+          unit: 'req/s',
+          ratio: Math.round((o / b) * 100) / 100,
+          ...(c.target === undefined ? {} : { target: `≥ ${c.target}× bare ${framework}`, met: o / b >= c.target }),
+        });
+      }
+    }
+  } finally {
+    servers.stop();
+  }
+  return rows;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { renderTable } = await import('../index.js');
+  const quick = process.argv.includes('--quick');
+  const rows = await runHttpBench({ quick, progress: (line) => process.stderr.write(`\r\x1b[K${line}`) });
+  process.stderr.write('\r\x1b[K');
+  process.stdout.write(`${renderTable(rows)}\n`);
+}
