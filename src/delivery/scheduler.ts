@@ -153,11 +153,12 @@ export class DeliveryScheduler {
   private async loop(): Promise<void> {
     while (!this.stopping) {
       try {
-        if (this.mightHaveDue && this.queued < this.o.concurrency) {
-          await this.claimBatch(Math.min(this.o.batchSize, 2 * this.o.concurrency - this.queued));
+        const room = this.mightHaveDue ? this.claimRoom() : 0;
+        if (room > 0) {
+          await this.claimBatch(room);
           continue;
         }
-        // Queue full: wait for attempts to drain it. Idle: sleep until the next delivery is due.
+        // Slots all spoken for: wait for attempts to end. Idle: sleep until the next delivery is due.
         const delay = this.mightHaveDue ? this.o.pollIntervalMs : await this.idleDelay();
         if (!(await this.sleep(delay))) this.mightHaveDue = true;
       } catch (err) {
@@ -165,6 +166,22 @@ export class DeliveryScheduler {
         await this.sleep(this.o.pollIntervalMs);
       }
     }
+  }
+
+  /**
+   * How many deliveries to claim now: none while every free slot can be filled from the local
+   * queue. Deliveries queued behind a busy endpoint do not count, so a slow endpoint's backlog
+   * never keeps the others waiting.
+   */
+  private claimRoom(): number {
+    const maxQueued = 2 * Math.max(this.o.concurrency, this.o.batchSize);
+    if (this.queued >= maxQueued) return 0;
+    let runnable = 0;
+    for (const [endpointId, items] of this.queues) {
+      runnable += Math.min(items.length, Math.max(0, this.o.perEndpointConcurrency - (this.inFlightByEndpoint.get(endpointId) ?? 0)));
+    }
+    if (this.inFlight + runnable >= this.o.concurrency) return 0;
+    return Math.min(this.o.batchSize, maxQueued - this.queued);
   }
 
   private async idleDelay(): Promise<number> {
@@ -253,7 +270,8 @@ export class DeliveryScheduler {
         if (left === 0) this.inFlightByEndpoint.delete(endpointId);
         else this.inFlightByEndpoint.set(endpointId, left);
         this.dispatch();
-        if (this.queued < this.o.concurrency) this.signal();
+        // A freed slot matters to the loop only when it is waiting to claim more.
+        if (this.mightHaveDue) this.signal();
       });
     this.track(attempt);
   }

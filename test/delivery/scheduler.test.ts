@@ -1,0 +1,275 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebhookService, memoryStorage, type Storage } from '../../src/index.js';
+import { createTestReceiver, manualClock, type TestReceiver } from '../../src/testing/index.js';
+import { EVENT_TYPES, type Harness, harness, sleep } from './helpers.js';
+
+let h: Harness | undefined;
+const extra: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+  for (const x of extra.splice(0)) await x.close();
+});
+
+/** Counts requests in flight at the receiver by making every request slow. */
+async function slowReceiver(ms: number) {
+  const receiver = await createTestReceiver();
+  receiver.setDefault({ kind: 'slow', ms });
+  let now = 0;
+  let max = 0;
+  const perPath = new Map<string, number>();
+  const maxPerPath = new Map<string, number>();
+  const origPush = receiver.requests as unknown as { push: (...r: unknown[]) => number };
+  const push = origPush.push.bind(origPush);
+  origPush.push = (...items: unknown[]) => {
+    for (const item of items) {
+      const path = (item as { path: string }).path;
+      now++;
+      max = Math.max(max, now);
+      perPath.set(path, (perPath.get(path) ?? 0) + 1);
+      maxPerPath.set(path, Math.max(maxPerPath.get(path) ?? 0, perPath.get(path)!));
+      setTimeout(() => {
+        now--;
+        perPath.set(path, perPath.get(path)! - 1);
+      }, ms);
+    }
+    return push(...items);
+  };
+  return { receiver, max: () => max, maxPerPath };
+}
+
+describe('the delivery loop', () => {
+  it('an idle started scheduler delivers an emit within milliseconds (wake-up, not polling)', async () => {
+    h = await harness({ clock: undefined as never, delivery: { pollInterval: '1m' } });
+    await h.endpoint();
+    h.hooks.start();
+    await sleep(20); // let the loop go idle
+    const latencies: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      await h.hooks.emit('org_1', { type: 'execution.completed', data: { i } });
+      await h.receiver.waitFor(i + 1, 2000);
+      latencies.push(performance.now() - t0);
+    }
+    latencies.sort((a, b) => a - b);
+    expect(latencies[2]).toBeLessThan(100);
+  });
+
+  it('respects the global and the per-endpoint concurrency limits', async () => {
+    const slow = await slowReceiver(60);
+    extra.push(slow.receiver);
+    h = await harness({ clock: undefined as never, delivery: { concurrency: 5, perEndpointConcurrency: 2, batchSize: 7 } });
+    for (let e = 0; e < 4; e++) {
+      const { endpoint } = await h.hooks.create('org_1', { url: `${slow.receiver.url}/${e}`, events: ['execution.completed'] });
+      expect(endpoint.id).toBeDefined();
+    }
+    for (let i = 0; i < 10; i++) await h.hooks.emit('org_1', { type: 'execution.completed', data: { i } });
+    h.hooks.start();
+    await slow.receiver.waitFor(40, 10_000);
+    expect(slow.max()).toBe(5);
+    expect(Math.max(...slow.maxPerPath.values())).toBe(2);
+    expect(slow.maxPerPath.size).toBe(4);
+  });
+
+  it('one slow endpoint with a backlog does not starve the others', async () => {
+    const slow = await slowReceiver(300);
+    extra.push(slow.receiver);
+    h = await harness({ clock: undefined as never, delivery: { concurrency: 8, perEndpointConcurrency: 2, batchSize: 50 } });
+    await h.hooks.create('org_1', { url: slow.receiver.url, events: ['execution.failed'] });
+    await h.endpoint({ events: ['execution.completed'] });
+    for (let i = 0; i < 60; i++) await h.hooks.emit('org_1', { type: 'execution.failed', data: { i } });
+    h.hooks.start();
+    await slow.receiver.waitFor(2, 2000);
+    const t0 = performance.now();
+    await h.hooks.emit('org_1', { type: 'execution.completed', data: {} });
+    await h.receiver.waitFor(1, 2000);
+    expect(performance.now() - t0).toBeLessThan(250);
+  });
+
+  it('stop() mid-flight waits for attempts, records them, gives back the queue: nothing is lost', async () => {
+    const clock = manualClock();
+    const storage = memoryStorage();
+    const receiver = await createTestReceiver();
+    extra.push(receiver);
+    receiver.setDefault({ kind: 'slow', ms: 150 });
+    const hooks = new WebhookService({ storage, eventTypes: [...EVENT_TYPES], clock, delivery: { allowHttp: true, allowPrivateNetworks: true, concurrency: 3, perEndpointConcurrency: 3 } });
+    await hooks.create('org_1', { url: receiver.url, events: ['execution.completed'] });
+    for (let i = 0; i < 10; i++) await hooks.emit('org_1', { type: 'execution.completed', data: { i } });
+    hooks.start();
+    await receiver.waitFor(3, 2000);
+    await hooks.stop();
+    const afterStop = (await hooks.listDeliveries('org_1', { limit: 100 })).data;
+    const succeeded = afterStop.filter((d) => d.status === 'succeeded');
+    expect(succeeded.length).toBe(3);
+    expect(afterStop.filter((d) => d.status === 'pending')).toHaveLength(7);
+    // Given back at once: due now, not after the lease.
+    expect(afterStop.filter((d) => d.status === 'pending').every((d) => d.nextAttemptAt!.getTime() <= clock.now())).toBe(true);
+    expect(receiver.requests).toHaveLength(3);
+
+    receiver.setDefault({ kind: 'status', status: 200 });
+    await hooks.deliverDue();
+    const all = (await hooks.listDeliveries('org_1', { limit: 100 })).data;
+    expect(all.every((d) => d.status === 'succeeded' && d.attemptCount === 1)).toBe(true);
+    expect(new Set(receiver.requests.map((r) => (r.json as { id: string }).id)).size).toBe(10);
+    await hooks.stop();
+  });
+
+  it('a lease lost mid-attempt cannot overwrite the newer state', async () => {
+    const clock = manualClock();
+    const storage = memoryStorage();
+    const receiver = await createTestReceiver();
+    extra.push(receiver);
+    const options = { storage, eventTypes: [...EVENT_TYPES], clock, delivery: { allowHttp: true, allowPrivateNetworks: true, timeout: '5s', lease: '10s' } };
+    const workerA = new WebhookService(options);
+    const workerB = new WebhookService(options);
+    const lost: string[] = [];
+    workerA.on('leaseLost', (e) => void lost.push(e.deliveryId));
+    await workerA.create('org_1', { url: receiver.url, events: ['execution.completed'] });
+    const { deliveries } = await workerA.emit('org_1', { type: 'execution.completed', data: {} });
+
+    receiver.respondNext({ kind: 'hang' });
+    const slowA = workerA.deliverDue(); // A claims and hangs
+    await receiver.waitFor(1);
+    clock.advance('11s'); // A's lease runs out
+    await workerB.deliverDue(); // B claims it again and succeeds
+    expect((await workerB.getDelivery('org_1', deliveries[0]!.id)).status).toBe('succeeded');
+
+    receiver.releaseHung(500); // A's attempt finally ends, as a failure
+    await slowA;
+    const d = await workerA.getDelivery('org_1', deliveries[0]!.id);
+    expect([d.status, d.attemptCount, d.attempts.length, d.attempts[0]!.statusCode]).toEqual(['succeeded', 1, 1, 200]);
+    expect(lost).toEqual([deliveries[0]!.id]);
+    await workerA.stop();
+    await workerB.stop();
+  });
+
+  it('storage notifications (subscribe) wake an idle loop, and unsubscribe on stop', async () => {
+    const base = memoryStorage();
+    let listener: (() => void) | null = null;
+    let unsubscribed = false;
+    const storage: Storage = Object.assign(Object.create(base) as Storage, {
+      subscribe(fn: () => void) {
+        listener = fn;
+        return () => void (unsubscribed = true);
+      },
+    });
+    const receiver = await createTestReceiver();
+    extra.push(receiver);
+    const writer = new WebhookService({ storage: base, eventTypes: [...EVENT_TYPES], delivery: { allowHttp: true, allowPrivateNetworks: true } });
+    const worker = new WebhookService({ storage, eventTypes: [...EVENT_TYPES], delivery: { allowHttp: true, allowPrivateNetworks: true, pollInterval: '1m' } });
+    await writer.create('org_1', { url: receiver.url, events: ['execution.completed'] });
+    worker.start();
+    await sleep(30);
+    expect(listener).not.toBeNull();
+    await writer.emit('org_1', { type: 'execution.completed', data: {} }); // "another process": the worker is not told locally
+    await sleep(50);
+    expect(receiver.requests).toHaveLength(0);
+    listener!();
+    await receiver.waitFor(1, 1000);
+    await worker.stop();
+    expect(unsubscribed).toBe(true);
+  });
+
+  it('polls as a fallback when nothing wakes it', async () => {
+    const storage = memoryStorage();
+    const receiver = await createTestReceiver();
+    extra.push(receiver);
+    const writer = new WebhookService({ storage, eventTypes: [...EVENT_TYPES], delivery: { allowHttp: true, allowPrivateNetworks: true } });
+    const worker = new WebhookService({ storage, eventTypes: [...EVENT_TYPES], delivery: { allowHttp: true, allowPrivateNetworks: true, pollInterval: '100ms' } });
+    await writer.create('org_1', { url: receiver.url, events: ['execution.completed'] });
+    worker.start();
+    await sleep(20);
+    await writer.emit('org_1', { type: 'execution.completed', data: {} });
+    await receiver.waitFor(1, 1000);
+    await worker.stop();
+  });
+
+  it('a storage outage is reported as an error event and the loop recovers', async () => {
+    const base = memoryStorage();
+    let failClaims = 2;
+    const storage: Storage = Object.assign(Object.create(base) as Storage, {
+      async claimDueDeliveries(req: Parameters<Storage['claimDueDeliveries']>[0]) {
+        if (failClaims-- > 0) throw new Error('connection refused');
+        return base.claimDueDeliveries(req);
+      },
+    });
+    h = await harness({ storage, clock: undefined as never, delivery: { pollInterval: '50ms' } });
+    const errors: string[] = [];
+    h.hooks.on('error', (e) => void errors.push(e.during));
+    await h.endpoint();
+    await h.hooks.emit('org_1', { type: 'execution.completed', data: {} });
+    h.hooks.start();
+    await h.receiver.waitFor(1, 2000);
+    expect(errors).toEqual(['claiming deliveries', 'claiming deliveries']);
+  });
+
+  it('retention prunes finished deliveries periodically; prune() does it on demand', async () => {
+    h = await harness({ clock: undefined as never, retention: { maxAge: '1s', interval: '1s' } });
+    await h.endpoint();
+    const { deliveries } = await h.hooks.emit('org_1', { type: 'execution.completed', data: {} });
+    await h.hooks.deliverDue();
+    expect((await h.hooks.getDelivery('org_1', deliveries[0]!.id)).status).toBe('succeeded');
+    h.hooks.start();
+    await sleep(2300);
+    await expect(h.hooks.getDelivery('org_1', deliveries[0]!.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+
+    const again = await h.hooks.emit('org_1', { type: 'execution.completed', data: {} });
+    await h.receiver.waitFor(2);
+    await sleep(20);
+    expect(await h.hooks.prune({ olderThan: new Date(Date.now() + 1000) })).toEqual({ deliveries: 1, attempts: 1, events: 1 });
+    await expect(h.hooks.getDelivery('org_1', again.deliveries[0]!.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(h.hooks.prune({ olderThan: 'whenever' as never })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+
+  it('start() and stop() are idempotent; deliverDue works after stop', async () => {
+    h = await harness();
+    await h.endpoint();
+    h.hooks.start();
+    h.hooks.start();
+    await h.hooks.stop();
+    await h.hooks.stop();
+    await h.hooks.emit('org_1', { type: 'execution.completed', data: {} });
+    await h.hooks.deliverDue();
+    expect(h.receiver.requests).toHaveLength(1);
+  });
+});
+
+describe('observability', () => {
+  it('emits attempt, success, failure, exhausted and endpointPaused with the delivery state', async () => {
+    h = await harness({ retry: { schedule: ['1s'] } });
+    const seen: string[] = [];
+    for (const name of ['attempt', 'success', 'failure', 'exhausted', 'endpointPaused'] as const) {
+      h.hooks.on(name, (e) => void seen.push(`${name}:${'delivery' in e ? `${e.delivery.status}/${e.delivery.attemptCount}` : e.reason}`));
+    }
+    await h.endpoint();
+    await h.hooks.emit('org_1', { type: 'execution.completed', data: {} });
+    await h.hooks.deliverDue();
+    expect(seen).toEqual(['attempt:succeeded/1', 'success:succeeded/1']);
+    seen.length = 0;
+    h.receiver.setDefault({ kind: 'status', status: 502 });
+    await h.hooks.emit('org_1', { type: 'execution.completed', data: {} });
+    await h.hooks.deliverDue();
+    h.clock.advance('1s');
+    await h.hooks.deliverDue();
+    expect(seen).toEqual(['attempt:pending/1', 'failure:pending/1', 'attempt:failed/2', 'failure:failed/2', 'exhausted:failed/2', 'endpointPaused:failing']);
+  });
+
+  it('a throwing listener does not disturb delivery; off() unsubscribes', async () => {
+    h = await harness();
+    const errors: string[] = [];
+    h.hooks.on('error', (e) => void errors.push(e.during));
+    const thrower = () => {
+      throw new Error('listener bug');
+    };
+    h.hooks.on('success', thrower);
+    await h.endpoint();
+    await h.hooks.emit('org_1', { type: 'execution.completed', data: {} });
+    await h.hooks.deliverDue();
+    expect(errors).toEqual(['success listener']);
+    h.hooks.off('success', thrower);
+    await h.hooks.emit('org_1', { type: 'execution.completed', data: {} });
+    await h.hooks.deliverDue();
+    expect(errors).toHaveLength(1);
+    expect(h.receiver.requests).toHaveLength(2);
+  });
+});
