@@ -88,14 +88,17 @@ export function parseLimit(value: string | undefined): number | undefined {
   return Number(value);
 }
 
-/** An ISO-8601 timestamp with a time zone, e.g. `2026-04-26T12:00:00Z`; `field` is the wire name for details. */
+/**
+ * An ISO-8601 date (`2026-04-26`, midnight UTC) or timestamp with a zone (`2026-04-26T12:00:00Z`).
+ * A timestamp without a zone is refused: it would mean the server's local time.
+ */
 export function parseTimestamp(value: unknown, field: string): Date {
   if (
     typeof value !== 'string' ||
-    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i.test(value) ||
+    !/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/i.test(value) ||
     Number.isNaN(Date.parse(value))
   ) {
-    throw validationFailed({ [field]: 'must be an ISO-8601 timestamp with a time zone, e.g. 2026-04-26T12:00:00Z' });
+    throw validationFailed({ [field]: 'must be an ISO-8601 date or timestamp with a time zone, e.g. 2026-04-26T12:00:00Z' });
   }
   return new Date(value);
 }

@@ -1,36 +1,53 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebhookService } from '../../src/service.js';
+import { type TestReceiver, createTestReceiver } from '../../src/testing/index.js';
 import { type Harness, HARNESSES, type Mounted, newService } from './harness.js';
 
 const NUM_RUNS = 120;
 const HOOK_URL = 'https://hooks.example.com/fuzz';
 
-/** Everything storage holds for both orgs, secrets included: a rejected request must leave it as it was. */
+/** Everything storage holds for both orgs, secrets and deliveries included: a rejected request must leave it as it was. */
 async function snapshot(service: WebhookService): Promise<string> {
-  const orgs = await Promise.all(['org_1', 'org_2'].map((org) => service.storage.listEndpoints(org, { limit: 1000 })));
+  const orgs = await Promise.all(
+    ['org_1', 'org_2'].map(async (org) => [
+      await service.storage.listEndpoints(org, { limit: 1000 }),
+      await service.storage.listDeliveries(org, { limit: 1000 }),
+    ]),
+  );
   return JSON.stringify(orgs);
 }
 
 describe.each(HARNESSES)('REST API over $name: fuzzing', (harness: Harness) => {
   let service: WebhookService;
   let mounted: Mounted;
+  let receiver: TestReceiver;
+  /** Each org's endpoint id, then each org's delivery id (a finished one, so retry and replay have work). */
   const ids: string[] = [];
 
   beforeAll(async () => {
+    receiver = await createTestReceiver();
     service = newService();
     mounted = await harness.mount(service);
+    const deliveries: string[] = [];
     for (const org of ['org_1', 'org_2']) {
-      const { endpoint } = await service.create(org, { url: HOOK_URL, events: ['wallet.balance_low'] });
+      const { endpoint } = await service.create(org, { url: receiver.url, events: ['wallet.balance_low'] });
       ids.push(endpoint.id);
+      deliveries.push((await service.sendTestEvent(org, endpoint.id)).delivery.id);
     }
+    await service.deliverDue();
+    ids.push(...deliveries);
   });
-  afterAll(() => mounted.close());
+  afterAll(async () => {
+    await mounted.close();
+    await service.stop();
+    await receiver.close();
+  });
 
   const safeText = fc.stringMatching(/^[A-Za-z0-9._~-]{0,24}$/);
   const segment = fc.oneof(
     fc.constantFrom('webhooks', 'event-types', 'rotate', 'test', 'deliveries', 'retry', 'replay', 'dlv_01JTBQH2FZ8K1RXC0WJ4Z9P3VM', ''),
-    fc.constantFrom(0, 1).map((i) => ids[i] as string),
+    fc.constantFrom(0, 1, 2, 3).map((i) => ids[i] as string),
     safeText,
   );
   const path = fc
