@@ -28,3 +28,14 @@ export type {
 export { TEST_EVENT_TYPE } from './delivery/payload.js';
 export { checkAddress } from './delivery/address-policy.js';
 export type { AddressVerdict } from './delivery/address-policy.js';
+export { createWebhookHandler, DEFAULT_SCOPES, DEFAULT_BODY_LIMIT } from './http/index.js';
+export type {
+  WebhookHttpHandler,
+  WebhookHttpOptions,
+  Authenticate,
+  Principal,
+  HttpRequest,
+  HttpResponse,
+  RequestBody,
+  WireFormat,
+} from './http/index.js';
