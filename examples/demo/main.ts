@@ -16,6 +16,7 @@ import { webhookRouter } from 'hookrelay/express';
 import { sqliteStorage } from 'hookrelay/sqlite';
 import { DemoReceiver, brokenUntilFixed, flakyEvery, outageFor } from './demo-receiver.js';
 import { Progress } from './progress.js';
+import { renderTable } from './table.js';
 
 const DATABASE = process.env.DEMO_DB ?? 'hookrelay-demo.db';
 const EVENTS = Number(process.env.DEMO_EVENTS ?? 40);
@@ -130,12 +131,12 @@ progress.stop();
 await hooks.stop();
 
 console.log(`\nsummary after ${((Date.now() - started) / 1000).toFixed(1)} s:`);
-console.table(progress.summary());
+console.log(renderTable(progress.summary()));
 const receiverRows = Object.keys(customers).map((name) => {
   const stats = receiver.stats(name);
   return { customer: name, requests: stats.received, 'signatures verified': stats.verified, rejected: stats.rejected, 'distinct events processed': stats.processed.size };
 });
-console.table(receiverRows);
+console.log(renderTable(receiverRows));
 
 const complete = receiverRows.every((row) => row['distinct events processed'] === EVENTS && row.rejected === 0);
 console.log(

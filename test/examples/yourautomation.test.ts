@@ -13,6 +13,8 @@ function verifySignature(payload: string, signature: string, secret: string) {
 }
 
 const API_KEY = 'ya_live_smoke_test_key';
+// The seed's five retries (1s, 5s, 30s, 2min, 10min), scaled down so exhaustion takes a fraction of a second.
+const RETRY_SCHEDULE_MS = [20, 40, 60, 80, 100];
 const auth = { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' };
 
 describe('examples/yourautomation (Express host reproducing the YourAutomation seed)', () => {
@@ -33,8 +35,7 @@ describe('examples/yourautomation (Express host reproducing the YourAutomation s
       YA_DB: join(dir, 'ya.db'),
       YA_API_KEY: API_KEY,
       YA_MAIL_DIR: join(dir, 'mail'),
-      // The seed's 1s/5s/30s/2min/10min, scaled down so exhaustion takes a fraction of a second.
-      YA_RETRY_SCHEDULE: '20ms,20ms,20ms,20ms,20ms',
+      YA_RETRY_SCHEDULE: RETRY_SCHEDULE_MS.map((ms) => `${ms}ms`).join(','),
       YA_ALLOW_LOCAL_TARGETS: '1',
     });
   });
@@ -60,6 +61,23 @@ describe('examples/yourautomation (Express host reproducing the YourAutomation s
     const read = (await (await api('GET', `/v1/webhooks/${webhookId}`)).json()) as Record<string, unknown>;
     expect(read).toMatchObject({ id: webhookId, agentId: 'agt_abc123' });
     expect(read).not.toHaveProperty('secret');
+  });
+
+  it('offers exactly the seed’s 11 event types', async () => {
+    const catalog = (await (await api('GET', '/v1/event-types')).json()) as { data: { type: string }[] };
+    expect(catalog.data.map((e) => e.type)).toEqual([
+      'execution.started',
+      'execution.completed',
+      'execution.failed',
+      'execution.cancelled',
+      'tool.called',
+      'tool.error',
+      'agent.created',
+      'agent.updated',
+      'agent.deleted',
+      'key.created',
+      'key.revoked',
+    ]);
   });
 
   it('refuses a missing key, an unknown event type and a non-https url in the envelope', async () => {
@@ -98,9 +116,11 @@ describe('examples/yourautomation (Express host reproducing the YourAutomation s
     receiver.clear();
     receiver.setDefault({ kind: 'status', status: 500 });
     await api('POST', '/v1/agents/agt_abc123/executions', { input: 'doomed' });
-    const attempts = await receiver.waitFor(6);
-    // One attempt and the seed's five retries, all of the same event.
+    const attempts = await receiver.waitFor(6, 15_000);
+    // One attempt and the seed's five retries, all of the same event, each after its delay.
     expect(new Set(attempts.map((r) => (r.json as { id: string }).id)).size).toBe(1);
+    const gaps = attempts.slice(1).map((r, i) => r.receivedAt - (attempts[i] as { receivedAt: number }).receivedAt);
+    gaps.forEach((gap, i) => expect(gap, `gap before retry ${i + 1}: ${gaps.join(', ')} ms`).toBeGreaterThanOrEqual((RETRY_SCHEDULE_MS[i] as number) - 5));
 
     const mailDir = join(dir, 'mail');
     await expect.poll(() => readdirSync(mailDir, { withFileTypes: false }).length, { timeout: 5000 }).toBe(1);
@@ -121,10 +141,10 @@ describe('examples/yourautomation (Express host reproducing the YourAutomation s
     const reactivated = await api('PATCH', `/v1/webhooks/${webhookId}`, { status: 'active' });
     expect(reactivated.status).toBe(200);
     expect(await reactivated.json()).toMatchObject({ id: webhookId, status: 'active', agentId: 'agt_abc123' });
-    const [, , , , , , held] = await receiver.waitFor(7);
+    const [, , , , , , held] = await receiver.waitFor(7, 10_000);
     expect(held!.json).toMatchObject({ type: 'execution.completed', data: { agentId: 'agt_abc123' } });
     expect((held!.json as { data: { output: string } }).data.output).toContain('while paused');
-  });
+  }, 40_000);
 
   it('updates events with PATCH and deletes with the seed response', async () => {
     const patched = await api('PATCH', `/v1/webhooks/${webhookId}`, { events: ['execution.completed', 'execution.failed'] });
