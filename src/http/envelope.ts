@@ -1,4 +1,4 @@
-import { WebhookError, isWebhookError } from '../errors.js';
+import { ERROR_STATUS, type ErrorDetails, WebhookError, type WebhookErrorCode, isWebhookError } from '../errors.js';
 import { newUlid } from '../ids.js';
 import type { Logger } from '../logger.js';
 import type { HttpResponse } from './types.js';
@@ -25,6 +25,19 @@ export function jsonResponse(status: number, requestId: string, payload: unknown
 }
 
 /**
+ * The error as a `WebhookError`, also when it comes from another copy of hookrelay's code (a host
+ * loading the core as ESM and an adapter as CommonJS gets two classes), so that `instanceof`
+ * failing never turns a 404 into a 500.
+ */
+function asWebhookError(error: unknown): WebhookError | null {
+  if (isWebhookError(error)) return error;
+  if (!(error instanceof Error) || error.name !== 'WebhookError') return null;
+  const { code, details } = error as Error & { code?: unknown; details?: unknown };
+  if (typeof code !== 'string' || !Object.hasOwn(ERROR_STATUS, code)) return null;
+  return new WebhookError(code as WebhookErrorCode, error.message, details ? { details: details as ErrorDetails } : {});
+}
+
+/**
  * The seed's envelope: `{ success: false, error: { code, message, request_id, details? } }`.
  * Anything that is not a `WebhookError` is a bug: it is logged with the request id, and the
  * caller sees only `INTERNAL`, never a message, stack or cause.
@@ -36,9 +49,8 @@ export function errorResponse(
   context: { method: string; path: string },
   renameDetail: (field: string) => string = (field) => field,
 ): HttpResponse {
-  let known: WebhookError;
-  if (isWebhookError(error)) {
-    known = error;
+  let known = asWebhookError(error);
+  if (known) {
     if (known.code === 'INTERNAL') logUnexpected(logger, error, requestId, context);
   } else {
     logUnexpected(logger, error, requestId, context);

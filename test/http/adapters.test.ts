@@ -163,6 +163,18 @@ describe('createWebhookHandler', () => {
     expect(() => webhookRouter(service, {} as never)).toThrow(/authenticate/);
   });
 
+  it("answers another copy's WebhookError by its code (ESM core with a CommonJS adapter)", async () => {
+    const foreign = Object.assign(new Error('go away'), { name: 'WebhookError', code: 'FORBIDDEN', status: 403 });
+    const handler = createWebhookHandler(newService(), {
+      authenticate: () => {
+        throw foreign;
+      },
+    });
+    const response = await handler.handle({ method: 'GET', path: '/webhooks', query: '', headers: {}, readBody: async () => ({ kind: 'empty' }), native: null });
+    expect(response.status).toBe(403);
+    expect(JSON.parse(response.body).error).toMatchObject({ code: 'FORBIDDEN', message: 'go away' });
+  });
+
   it('answers framework-free requests (for hosts on other frameworks)', async () => {
     const handler = createWebhookHandler(newService(), { authenticate: (token: string) => (token === 'ok' ? TOKENS.rw1 : null) });
     const body = new TextEncoder().encode(JSON.stringify(HOOK));
