@@ -26,11 +26,41 @@ import type {
   WriteOptions,
 } from './storage.js';
 
-/** A stored delivery plus the bookkeeping that never leaves this file. */
-interface DeliveryRow extends Delivery {
+/**
+ * A stored delivery. Instants are epoch milliseconds: a large backlog then costs one object per
+ * delivery instead of six, and Dates are made only for what leaves this file.
+ */
+interface DeliveryRow {
+  id: string;
+  orgId: string;
+  eventId: string;
+  endpointId: string;
+  eventType: string;
+  status: DeliveryStatus;
+  attemptCount: number;
+  nextAttemptAt: number | null;
+  lastAttemptAt: number | null;
+  lastStatusCode: number | null;
+  lastError: Delivery['lastError'];
+  createdAt: number;
+  updatedAt: number;
+  completedAt: number | null;
   leaseToken: string | null;
   /** Bumped on every reschedule; due-queue entries carrying an older value are stale. */
   queueSeq: number;
+}
+
+/**
+ * A stored event. The payload is kept as JSON, as the SQL storages keep it, so every read
+ * returns a fresh copy with the same JSON semantics whichever storage a host picks.
+ */
+interface EventRow {
+  id: string;
+  orgId: string;
+  type: string;
+  dataJson: string;
+  idempotencyKey: string | null;
+  createdAt: number;
 }
 
 const FINISHED: ReadonlySet<DeliveryStatus> = new Set(['succeeded', 'failed', 'cancelled']);
@@ -47,7 +77,7 @@ export class MemoryStorage implements Storage {
   readonly kind = 'memory';
   private readonly endpoints = new Map<string, EndpointRecord>();
   private readonly endpointsByOrg = new Map<string, Set<string>>();
-  private readonly events = new Map<string, WebhookEvent>();
+  private readonly events = new Map<string, EventRow>();
   private readonly eventsByKey = new Map<string, string>();
   private readonly deliveries = new Map<string, DeliveryRow>();
   private readonly deliveriesByEvent = new Map<string, Set<string>>();
@@ -155,8 +185,8 @@ export class MemoryStorage implements Storage {
     if (keyIndex !== null) {
       const existingId = this.eventsByKey.get(keyIndex);
       if (existingId !== undefined) {
-        const existing = this.events.get(existingId) as WebhookEvent;
-        return { event: copyEvent(existing), deliveries: this.eventDeliveries(existingId).map(publicDelivery), created: false };
+        const existing = this.events.get(existingId) as EventRow;
+        return { event: toEvent(existing), deliveries: this.eventDeliveries(existingId).map(toDelivery), created: false };
       }
     }
     // Check every id before writing anything, so a refused write leaves no trace.
@@ -166,21 +196,22 @@ export class MemoryStorage implements Storage {
       if (this.deliveries.has(d.id) || ids.has(d.id)) throw new WebhookError('CONFLICT', 'delivery id already exists');
       ids.add(d.id);
     }
+    const eventRow = toEventRow(event);
     if (keyIndex !== null) this.eventsByKey.set(keyIndex, event.id);
-    this.events.set(event.id, copyEvent(event));
-    for (const d of write.deliveries) {
-      const row: DeliveryRow = { ...copyDelivery(d), leaseToken: null, queueSeq: 0 };
+    this.events.set(event.id, eventRow);
+    const rows = write.deliveries.map(toDeliveryRow);
+    for (const row of rows) {
       this.deliveries.set(row.id, row);
       addToIndex(this.deliveriesByEvent, row.eventId, row.id);
       addToIndex(this.deliveriesByEndpoint, row.endpointId, row.id);
       this.schedule(row);
     }
-    return { event: copyEvent(event), deliveries: write.deliveries.map(copyDelivery), created: true };
+    return { event: toEvent(eventRow), deliveries: rows.map(toDelivery), created: true };
   }
 
   async getEvent(orgId: string, id: string): Promise<WebhookEvent | null> {
     const e = this.events.get(id);
-    return e && e.orgId === orgId ? copyEvent(e) : null;
+    return e && e.orgId === orgId ? toEvent(e) : null;
   }
 
   async claimDueDeliveries(request: ClaimRequest): Promise<ClaimedDelivery[]> {
@@ -189,16 +220,18 @@ export class MemoryStorage implements Storage {
     const picked = this.due.take(now, request.limit, excluded).map((entry) => this.deliveries.get(entry.id) as DeliveryRow);
     // Rescheduled only after the loop: with a zero lease a claimed delivery would be due again at once.
     const leaseUntil = now + request.leaseMs;
+    // One copy per event and endpoint per batch: a fan-out or a busy endpoint appears many times.
+    const events = new Map<string, WebhookEvent>();
+    const endpoints = new Map<string, EndpointRecord>();
     return picked.map((d) => {
       d.leaseToken = request.leaseToken;
-      d.nextAttemptAt = new Date(leaseUntil);
+      d.nextAttemptAt = leaseUntil;
       this.schedule(d);
-      return {
-        delivery: publicDelivery(d),
-        event: copyEvent(this.events.get(d.eventId) as WebhookEvent),
-        endpoint: copyEndpoint(this.endpoints.get(d.endpointId) as EndpointRecord),
-        leaseToken: request.leaseToken,
-      };
+      let event = events.get(d.eventId);
+      if (!event) events.set(d.eventId, (event = toEvent(this.events.get(d.eventId) as EventRow)));
+      let endpoint = endpoints.get(d.endpointId);
+      if (!endpoint) endpoints.set(d.endpointId, (endpoint = copyEndpoint(this.endpoints.get(d.endpointId) as EndpointRecord)));
+      return { delivery: toDelivery(d), event, endpoint, leaseToken: request.leaseToken };
     });
   }
 
@@ -211,7 +244,7 @@ export class MemoryStorage implements Storage {
       list.push(copyAttempt(attempt));
       this.attempts.set(d.id, list);
       d.attemptCount += 1;
-      d.lastAttemptAt = new Date(attempt.startedAt);
+      d.lastAttemptAt = attempt.startedAt.getTime();
       d.lastStatusCode = attempt.statusCode;
       d.lastError = attempt.errorKind;
     }
@@ -225,7 +258,7 @@ export class MemoryStorage implements Storage {
     const endpoint = this.endpoints.get(d.endpointId);
     if (!endpoint || endpoint.deletedAt) this.finish(d, 'cancelled', now);
     else if (endpoint.status === 'paused') this.hold(d, now);
-    else this.makePending(d, next.status === 'pending' ? next.nextAttemptAt : now, now);
+    else this.makePending(d, next.status === 'pending' ? next.nextAttemptAt.getTime() : now.getTime(), now);
     return true;
   }
 
@@ -238,7 +271,7 @@ export class MemoryStorage implements Storage {
       const endpoint = this.endpoints.get(d.endpointId);
       if (!endpoint || endpoint.deletedAt) this.finish(d, 'cancelled', now);
       else if (endpoint.status === 'paused') this.hold(d, now);
-      else this.makePending(d, now, now);
+      else this.makePending(d, now.getTime(), now);
       released++;
     }
     return released;
@@ -262,8 +295,8 @@ export class MemoryStorage implements Storage {
         (!query.endpointId || d.endpointId === query.endpointId) &&
         (!query.eventId || d.eventId === query.eventId) &&
         (!query.status || d.status === query.status) &&
-        (!query.since || d.createdAt.getTime() >= query.since.getTime()) &&
-        (!query.until || d.createdAt.getTime() < query.until.getTime()) &&
+        (!query.since || d.createdAt >= query.since.getTime()) &&
+        (!query.until || d.createdAt < query.until.getTime()) &&
         (!query.beforeId || d.id < query.beforeId)
       ) {
         matches.push(d);
@@ -272,13 +305,13 @@ export class MemoryStorage implements Storage {
     return matches
       .sort((a, b) => (a.id < b.id ? 1 : -1))
       .slice(0, query.limit)
-      .map(publicDelivery);
+      .map(toDelivery);
   }
 
   async getDelivery(orgId: string, id: string): Promise<DeliveryWithAttempts | null> {
     const d = this.deliveries.get(id);
     if (!d || d.orgId !== orgId) return null;
-    return { ...publicDelivery(d), attempts: (this.attempts.get(id) ?? []).map(copyAttempt) };
+    return { ...toDelivery(d), attempts: (this.attempts.get(id) ?? []).map(copyAttempt) };
   }
 
   async retryDelivery(orgId: string, id: string, now: Date): Promise<Delivery | null> {
@@ -287,7 +320,7 @@ export class MemoryStorage implements Storage {
     const endpoint = this.endpoints.get(d.endpointId);
     if (!endpoint || endpoint.deletedAt) return null;
     this.requeue(d, endpoint, now);
-    return publicDelivery(d);
+    return toDelivery(d);
   }
 
   async replayDeliveries(orgId: string, endpointId: string, query: ReplayQuery, now: Date): Promise<number> {
@@ -297,8 +330,8 @@ export class MemoryStorage implements Storage {
     for (const d of this.endpointDeliveries(endpointId)) {
       if (!FINISHED.has(d.status)) continue;
       if (query.status ? d.status !== query.status : d.status === 'cancelled') continue;
-      if (d.createdAt.getTime() < query.since.getTime()) continue;
-      if (query.until && d.createdAt.getTime() >= query.until.getTime()) continue;
+      if (d.createdAt < query.since.getTime()) continue;
+      if (query.until && d.createdAt >= query.until.getTime()) continue;
       this.requeue(d, endpoint, now);
       count++;
     }
@@ -309,7 +342,7 @@ export class MemoryStorage implements Storage {
     const result: PruneResult = { deliveries: 0, attempts: 0, events: 0 };
     const olderThan = query.olderThan.getTime();
     for (const [id, d] of this.deliveries) {
-      if (FINISHED.has(d.status) && d.completedAt && d.completedAt.getTime() < olderThan) {
+      if (FINISHED.has(d.status) && d.completedAt !== null && d.completedAt < olderThan) {
         this.deliveries.delete(id);
         removeFromIndex(this.deliveriesByEvent, d.eventId, id);
         removeFromIndex(this.deliveriesByEndpoint, d.endpointId, id);
@@ -321,7 +354,7 @@ export class MemoryStorage implements Storage {
     // Any event from before the cut-off with no delivery left is an orphan, including events
     // that matched no endpoint at all; deleting it frees its idempotency key.
     for (const [eventId, e] of this.events) {
-      if (e.createdAt.getTime() >= olderThan || this.deliveriesByEvent.has(eventId)) continue;
+      if (e.createdAt >= olderThan || this.deliveriesByEvent.has(eventId)) continue;
       if (e.idempotencyKey !== null) this.eventsByKey.delete(idempotencyIndex(e.orgId, e.idempotencyKey));
       this.events.delete(eventId);
       result.events++;
@@ -362,22 +395,22 @@ export class MemoryStorage implements Storage {
   /** Records the delivery's current state in the due queue; every change of status or due time goes through here. */
   private schedule(d: DeliveryRow): void {
     d.queueSeq = ++this.queueSeq;
-    if (d.status === 'pending' && d.nextAttemptAt) this.due.add(d.endpointId, { at: d.nextAttemptAt.getTime(), id: d.id, seq: d.queueSeq });
+    if (d.status === 'pending' && d.nextAttemptAt !== null) this.due.add(d.endpointId, { at: d.nextAttemptAt, id: d.id, seq: d.queueSeq });
     // Stale entries pile up when deliveries are rescheduled before they surface; drop them in
     // one pass once they outnumber the deliveries, which keeps the cost amortised.
     if (this.due.size > 2 * this.deliveries.size + 1024) {
       this.due.clear();
       for (const row of this.deliveries.values()) {
-        if (row.status === 'pending' && row.nextAttemptAt) this.due.add(row.endpointId, { at: row.nextAttemptAt.getTime(), id: row.id, seq: row.queueSeq });
+        if (row.status === 'pending' && row.nextAttemptAt !== null) this.due.add(row.endpointId, { at: row.nextAttemptAt, id: row.id, seq: row.queueSeq });
       }
     }
   }
 
-  private makePending(d: DeliveryRow, dueAt: Date, now: Date): void {
+  private makePending(d: DeliveryRow, dueAt: number, now: Date): void {
     d.status = 'pending';
-    d.nextAttemptAt = new Date(dueAt);
+    d.nextAttemptAt = dueAt;
     d.completedAt = null;
-    d.updatedAt = new Date(now);
+    d.updatedAt = now.getTime();
     this.schedule(d);
   }
 
@@ -385,7 +418,7 @@ export class MemoryStorage implements Storage {
     d.status = 'held';
     d.nextAttemptAt = null;
     d.completedAt = null;
-    d.updatedAt = new Date(now);
+    d.updatedAt = now.getTime();
     this.schedule(d);
   }
 
@@ -393,8 +426,8 @@ export class MemoryStorage implements Storage {
     d.status = status;
     d.nextAttemptAt = null;
     d.leaseToken = null;
-    d.completedAt = new Date(now);
-    d.updatedAt = new Date(now);
+    d.completedAt = now.getTime();
+    d.updatedAt = now.getTime();
     this.schedule(d);
   }
 
@@ -410,7 +443,7 @@ export class MemoryStorage implements Storage {
 
   private releaseHeld(endpointId: string, now: Date): void {
     for (const d of this.endpointDeliveries(endpointId)) {
-      if (d.status === 'held') this.makePending(d, now, now);
+      if (d.status === 'held') this.makePending(d, now.getTime(), now);
     }
   }
 
@@ -418,13 +451,13 @@ export class MemoryStorage implements Storage {
     if (!FINISHED.has(d.status)) return;
     d.leaseToken = null;
     if (endpoint.status === 'paused') this.hold(d, now);
-    else this.makePending(d, now, now);
+    else this.makePending(d, now.getTime(), now);
   }
 }
 
 /** True while an attempt may be in flight: leased, and the lease has not run out at `now`. */
 function underLiveLease(d: DeliveryRow, now: Date): boolean {
-  return d.leaseToken !== null && d.nextAttemptAt !== null && d.nextAttemptAt.getTime() > now.getTime();
+  return d.leaseToken !== null && d.nextAttemptAt !== null && d.nextAttemptAt > now.getTime();
 }
 
 function idempotencyIndex(orgId: string, key: string): string {
@@ -445,11 +478,12 @@ function removeFromIndex(index: Map<string, Set<string>>, key: string, id: strin
 }
 
 const copyDate = (d: Date | null): Date | null => (d === null ? null : new Date(d));
+const time = (d: Date | null): number | null => (d === null ? null : d.getTime());
+const date = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
 
-// Hand-written copies of the flat records: structuredClone costs several times more on the
-// claim path, and only event payloads need a deep, type-agnostic copy.
+// Hand-written copies of the flat records: structuredClone costs several times more on the claim path.
 
-function copyDelivery(d: Delivery): Delivery {
+function toDeliveryRow(d: Delivery): DeliveryRow {
   return {
     id: d.id,
     orgId: d.orgId,
@@ -458,17 +492,44 @@ function copyDelivery(d: Delivery): Delivery {
     eventType: d.eventType,
     status: d.status,
     attemptCount: d.attemptCount,
-    nextAttemptAt: copyDate(d.nextAttemptAt),
-    lastAttemptAt: copyDate(d.lastAttemptAt),
+    nextAttemptAt: time(d.nextAttemptAt),
+    lastAttemptAt: time(d.lastAttemptAt),
+    lastStatusCode: d.lastStatusCode,
+    lastError: d.lastError,
+    createdAt: d.createdAt.getTime(),
+    updatedAt: d.updatedAt.getTime(),
+    completedAt: time(d.completedAt),
+    leaseToken: null,
+    queueSeq: 0,
+  };
+}
+
+function toDelivery(d: DeliveryRow): Delivery {
+  return {
+    id: d.id,
+    orgId: d.orgId,
+    eventId: d.eventId,
+    endpointId: d.endpointId,
+    eventType: d.eventType,
+    status: d.status,
+    attemptCount: d.attemptCount,
+    nextAttemptAt: date(d.nextAttemptAt),
+    lastAttemptAt: date(d.lastAttemptAt),
     lastStatusCode: d.lastStatusCode,
     lastError: d.lastError,
     createdAt: new Date(d.createdAt),
     updatedAt: new Date(d.updatedAt),
-    completedAt: copyDate(d.completedAt),
+    completedAt: date(d.completedAt),
   };
 }
 
-const publicDelivery = (d: DeliveryRow): Delivery => copyDelivery(d);
+function toEventRow(e: WebhookEvent): EventRow {
+  return { id: e.id, orgId: e.orgId, type: e.type, dataJson: JSON.stringify(e.data) ?? 'null', idempotencyKey: e.idempotencyKey, createdAt: e.createdAt.getTime() };
+}
+
+function toEvent(e: EventRow): WebhookEvent {
+  return { id: e.id, orgId: e.orgId, type: e.type, data: JSON.parse(e.dataJson) as unknown, idempotencyKey: e.idempotencyKey, createdAt: new Date(e.createdAt) };
+}
 
 function copySecret(s: EndpointSecret): EndpointSecret {
   return { secret: s.secret, createdAt: new Date(s.createdAt), expiresAt: copyDate(s.expiresAt) };
@@ -489,17 +550,6 @@ function copyEndpoint(e: EndpointRecord): EndpointRecord {
     updatedAt: new Date(e.updatedAt),
     deletedAt: copyDate(e.deletedAt),
     secrets: e.secrets.map(copySecret),
-  };
-}
-
-function copyEvent(e: WebhookEvent): WebhookEvent {
-  return {
-    id: e.id,
-    orgId: e.orgId,
-    type: e.type,
-    data: structuredClone(e.data),
-    idempotencyKey: e.idempotencyKey,
-    createdAt: new Date(e.createdAt),
   };
 }
 
