@@ -4,7 +4,7 @@ import type { WebhookService } from '../../src/service.js';
 import { type TestReceiver, createTestReceiver } from '../../src/testing/index.js';
 import { type Harness, HARNESSES, type Mounted, newService } from './harness.js';
 
-const NUM_RUNS = 120;
+const NUM_RUNS = 200;
 const HOOK_URL = 'https://hooks.example.com/fuzz';
 
 /** Everything storage holds for both orgs, secrets and deliveries included: a rejected request must leave it as it was. */
@@ -44,15 +44,29 @@ describe.each(HARNESSES)('REST API over $name: fuzzing', (harness: Harness) => {
     await receiver.close();
   });
 
-  const safeText = fc.stringMatching(/^[A-Za-z0-9._~-]{0,24}$/);
+  const safeText = fc.stringMatching(/^[A-Za-z0-9._~-]{0,24}$/).filter((t) => t !== '.' && t !== '..');
+  const endpointId = fc.constantFrom(0, 1).map((i) => ids[i] as string);
+  const deliveryId = fc.constantFrom(2, 3).map((i) => ids[i] as string);
   const segment = fc.oneof(
     fc.constantFrom('webhooks', 'event-types', 'rotate', 'test', 'deliveries', 'retry', 'replay', 'dlv_01JTBQH2FZ8K1RXC0WJ4Z9P3VM', ''),
-    fc.constantFrom(0, 1, 2, 3).map((i) => ids[i] as string),
+    endpointId,
+    deliveryId,
     safeText,
   );
-  const path = fc
+  // Mostly real routes (with real and foreign ids) so requests get past routing and auth into
+  // body parsing, validation and the service; the rest is arbitrary paths under the API.
+  const routePath = fc.oneof(
+    fc.constant('/webhooks'),
+    fc.constant('/event-types'),
+    endpointId.map((id) => `/webhooks/${id}`),
+    fc.tuple(endpointId, fc.constantFrom('rotate', 'test', 'replay', 'deliveries')).map(([id, action]) => `/webhooks/${id}/${action}`),
+    fc.tuple(endpointId, deliveryId).map(([id, dlv]) => `/webhooks/${id}/deliveries/${dlv}`),
+    fc.tuple(endpointId, deliveryId).map(([id, dlv]) => `/webhooks/${id}/deliveries/${dlv}/retry`),
+  );
+  const randomPath = fc
     .tuple(fc.constantFrom('webhooks', 'event-types'), fc.array(segment, { maxLength: 4 }))
     .map(([first, rest]) => `/${[first, ...rest].join('/')}`);
+  const path = fc.oneof({ arbitrary: routePath, weight: 3 }, { arbitrary: randomPath, weight: 1 });
   const query = fc.option(
     fc.array(fc.tuple(fc.constantFrom('limit', 'cursor', 'status', 'since', 'x', 'event_id'), safeText), { maxLength: 3 }).map((pairs) =>
       new URLSearchParams(pairs).toString(),
@@ -77,15 +91,24 @@ describe.each(HARNESSES)('REST API over $name: fuzzing', (harness: Harness) => {
   );
   const headers = fc.record(
     {
-      authorization: fc.constantFrom('Bearer rw1', 'Bearer r1', 'Bearer w1', 'Bearer rw2', 'Bearer none1', 'Bearer nope', 'Basic abc', ''),
-      'content-type': fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', 'x/y'),
+      authorization: fc.oneof(
+        { arbitrary: fc.constant('Bearer rw1'), weight: 4 },
+        { arbitrary: fc.constantFrom('Bearer r1', 'Bearer w1', 'Bearer rw2', 'Bearer none1', 'Bearer nope', 'Basic abc', ''), weight: 3 },
+      ),
+      'content-type': fc.oneof(
+        { arbitrary: fc.constant('application/json'), weight: 4 },
+        { arbitrary: fc.constantFrom('application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', 'x/y'), weight: 2 },
+      ),
       'x-request-id': safeText,
       'x-anything': safeText,
     },
-    { requiredKeys: [] },
+    { requiredKeys: ['authorization'] },
   );
   const request = fc.record({
-    method: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'),
+    method: fc.oneof(
+      { arbitrary: fc.constantFrom('GET', 'POST', 'PATCH'), weight: 3 },
+      { arbitrary: fc.constantFrom('PUT', 'DELETE', 'HEAD', 'OPTIONS'), weight: 1 },
+    ),
     path,
     query,
     headers,
