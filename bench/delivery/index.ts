@@ -118,7 +118,7 @@ async function idleLatency(samples: number): Promise<number[]> {
 export async function runDeliveryBench(opts: BenchOptions): Promise<BenchRow[]> {
   const progress = opts.progress ?? (() => {});
   const n = opts.quick ? 2000 : 10_000;
-  const rounds = opts.quick ? 1 : 3;
+  const rounds = opts.quick ? 1 : 5;
   progress('preparing peers');
   ensurePeers();
 

@@ -242,8 +242,12 @@ export class DeliveryScheduler {
       if ((this.inFlightByEndpoint.get(endpointId) ?? 0) >= this.o.perEndpointConcurrency) continue;
       const item = items.shift()!;
       this.queued--;
-      this.queues.delete(endpointId);
-      if (items.length) this.queues.set(endpointId, items);
+      // Round robin: the endpoint goes to the back of the line (or out of it, when drained).
+      if (!items.length) this.queues.delete(endpointId);
+      else if (this.queues.size > 1) {
+        this.queues.delete(endpointId);
+        this.queues.set(endpointId, items);
+      }
       if (items.length === this.o.perEndpointConcurrency - 1) this.mightHaveDue = true;
       // Too close to its lease's end to finish inside it: leave it; it is due again when the lease ends.
       if (this.o.clock.now() + this.o.timeoutMs + LEASE_SAFETY_MS > item.claimedAt + this.o.leaseMs) return this.takeNext();

@@ -108,81 +108,11 @@ export class HttpTransport {
    * iterator per attempt, which is most of the per-request cost at thousands of deliveries a second.
    */
   private dispatch(target: Target, request: SendRequest, started: number, resolve: (result: SendResult) => void): void {
-    const { timeoutMs, maxResponseBytes } = this.options;
-    let controller: Dispatcher.DispatchController | null = null;
-    let statusCode: number | null = null;
-    let retryAfter: string | null = null;
-    const kept: Buffer[] = [];
-    let keptBytes = 0;
-    let received = 0;
-    let settled = false;
-    let timedOut = false;
-
-    const answered = (): void => {
-      if (settled || statusCode === null) return;
-      settled = true;
-      clearTimeout(timer);
-      const ok = statusCode >= 200 && statusCode < 300;
-      const kind: AttemptErrorKind | null = ok ? null : statusCode >= 300 && statusCode < 400 ? 'redirect' : 'http';
-      resolve({
-        statusCode,
-        errorKind: kind,
-        errorMessage: kind === 'redirect' ? `redirect (${statusCode}) not followed` : kind === 'http' ? `HTTP ${statusCode}` : null,
-        // A cut may split a multi-byte character: the decoder's replacement char is fine in an excerpt.
-        responseExcerpt: keptBytes === 0 ? null : Buffer.concat(kept, keptBytes).toString('utf8'),
-        retryAfter,
-        durationMs: elapsedSince(started),
-      });
-    };
-    const failed = (err: unknown): void => {
-      // Once the status line arrived it decides the outcome; a body cut short only shortens the excerpt.
-      if (statusCode !== null) return answered();
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      const [kind, message] = timedOut ? (['timeout', `no complete answer within ${timeoutMs} ms`] as const) : this.classify(err);
-      resolve(failure(kind, message, elapsedSince(started)));
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      if (controller) controller.abort(new TotalTimeoutError());
-      failed(new TotalTimeoutError());
-    }, timeoutMs);
-
-    const handler: Dispatcher.DispatchHandler = {
-      onRequestStart(c) {
-        controller = c;
-        if (timedOut || settled) c.abort(new TotalTimeoutError());
-      },
-      onResponseStart(_c, status, headers) {
-        if (status < 200) return; // 1xx: the real answer follows
-        statusCode = status;
-        const value = headers['retry-after'];
-        retryAfter = typeof value === 'string' ? value : null;
-      },
-      onResponseData(c, chunk) {
-        received += chunk.length;
-        if (keptBytes < EXCERPT_BYTES) {
-          const slice = chunk.length > EXCERPT_BYTES - keptBytes ? chunk.subarray(0, EXCERPT_BYTES - keptBytes) : chunk;
-          kept.push(slice);
-          keptBytes += slice.length;
-        }
-        // Past the cap the rest is not worth reading: answer now and drop the connection.
-        if (received > maxResponseBytes) {
-          answered();
-          c.abort(new ResponseTooLargeError());
-        }
-      },
-      onResponseEnd: () => answered(),
-      onResponseError: (_c, err) => failed(err),
-    };
+    const handler = new AttemptHandler(this.options, started, resolve, (err) => this.classify(err));
     try {
-      this.dispatcher().dispatch(
-        { origin: target.origin, path: target.path, method: 'POST', headers: request.headers, body: request.body },
-        handler,
-      );
+      this.dispatcher().dispatch({ origin: target.origin, path: target.path, method: 'POST', headers: request.headers, body: request.body }, handler);
     } catch (err) {
-      failed(err);
+      handler.onResponseError(null, err as Error);
     }
   }
 
@@ -237,6 +167,95 @@ export class HttpTransport {
     }
     if (e.cause && e.cause !== err) return this.classify(e.cause);
     return ['network', `request failed${e.code ? ` (${e.code})` : ''}`];
+  }
+}
+
+/**
+ * Collects one response: status, `Retry-After`, the first 4 KiB of the body, and enforces the total
+ * timeout and the body cap. A class rather than closures: one allocation per attempt.
+ */
+class AttemptHandler implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | null = null;
+  private statusCode: number | null = null;
+  private retryAfter: string | null = null;
+  private readonly kept: Buffer[] = [];
+  private keptBytes = 0;
+  private received = 0;
+  private settled = false;
+  private timedOut = false;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly options: TransportOptions,
+    private readonly started: number,
+    private readonly resolve: (result: SendResult) => void,
+    private readonly classify: (err: unknown) => [AttemptErrorKind, string],
+  ) {
+    this.timer = setTimeout(() => this.timeout(), options.timeoutMs);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.settled) controller.abort(new TotalTimeoutError());
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    if (statusCode < 200) return; // 1xx: the real answer follows
+    this.statusCode = statusCode;
+    const value = headers['retry-after'];
+    this.retryAfter = typeof value === 'string' ? value : null;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.received += chunk.length;
+    if (this.keptBytes < EXCERPT_BYTES) {
+      const slice = chunk.length > EXCERPT_BYTES - this.keptBytes ? chunk.subarray(0, EXCERPT_BYTES - this.keptBytes) : chunk;
+      this.kept.push(slice);
+      this.keptBytes += slice.length;
+    }
+    // Past the cap the rest is not worth reading: answer now and drop the connection.
+    if (this.received > this.options.maxResponseBytes) {
+      this.answered();
+      controller.abort(new ResponseTooLargeError());
+    }
+  }
+
+  onResponseEnd(): void {
+    this.answered();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
+    // Once the status line arrived it decides the outcome; a body cut short only shortens the excerpt.
+    if (this.statusCode !== null) return this.answered();
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    const [kind, message] = this.timedOut ? (['timeout', `no complete answer within ${this.options.timeoutMs} ms`] as const) : this.classify(err);
+    this.resolve(failure(kind, message, elapsedSince(this.started)));
+  }
+
+  private timeout(): void {
+    this.timedOut = true;
+    this.controller?.abort(new TotalTimeoutError());
+    this.onResponseError(null, new TotalTimeoutError());
+  }
+
+  private answered(): void {
+    const status = this.statusCode;
+    if (this.settled || status === null) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    const ok = status >= 200 && status < 300;
+    const kind: AttemptErrorKind | null = ok ? null : status >= 300 && status < 400 ? 'redirect' : 'http';
+    this.resolve({
+      statusCode: status,
+      errorKind: kind,
+      errorMessage: kind === 'redirect' ? `redirect (${status}) not followed` : kind === 'http' ? `HTTP ${status}` : null,
+      // A cut may split a multi-byte character: the decoder's replacement char is fine in an excerpt.
+      responseExcerpt: this.keptBytes === 0 ? null : Buffer.concat(this.kept, this.keptBytes).toString('utf8'),
+      retryAfter: this.retryAfter,
+      durationMs: elapsedSince(this.started),
+    });
   }
 }
 
