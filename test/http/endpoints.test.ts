@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { WebhookError } from '../../src/errors.js';
 import type { WebhookService } from '../../src/service.js';
+import { memoryStorage } from '../../src/storage/memory.js';
 import {
   type Api,
   type Harness,
@@ -560,6 +562,33 @@ describe.each(HARNESSES)('REST API over $name: endpoints', (harness: Harness) =>
       }
       const ok = await api('GET', '/webhooks', { headers: { 'x-request-id': 'trace-1' } });
       expect(ok.headers.get('x-request-id')).toBe('trace-1');
+    });
+
+    it('a storage failure is 503 STORAGE_UNAVAILABLE, and a driver crash 500 without its message', async () => {
+      const storage = memoryStorage();
+      let failure: Error | null = null;
+      const failing = new Proxy(storage, {
+        get(target, property, receiver) {
+          const value = Reflect.get(target, property, receiver);
+          if (property !== 'getEndpoint' || typeof value !== 'function') return value;
+          return (...args: unknown[]) => (failure ? Promise.reject(failure) : value.apply(target, args));
+        },
+      });
+      const logger = recordingLogger();
+      const other = await harness.mount(newService({ storage: failing, logger }));
+      try {
+        const local = client(other.baseUrl);
+        const { json } = await local('POST', '/webhooks', { body: { url: HOOK_URL, events: ['wallet.balance_low'] } });
+        failure = new WebhookError('STORAGE_UNAVAILABLE', 'storage unavailable');
+        expectEnvelope(await local('GET', `/webhooks/${json.id}`), 503, 'STORAGE_UNAVAILABLE');
+        failure = new Error(LEAKY_MESSAGE);
+        const crashed = await local('GET', `/webhooks/${json.id}`);
+        expectEnvelope(crashed, 500, 'INTERNAL');
+        expect(crashed.text).not.toContain('hunter2');
+        expect(logger.errors.map((e) => e.obj)).toEqual([expect.objectContaining({ requestId: crashed.json.error.request_id })]);
+      } finally {
+        await other.close();
+      }
     });
 
     it('an unexpected exception is 500 INTERNAL with no internals, logged with the request id', async () => {
