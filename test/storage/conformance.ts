@@ -118,6 +118,16 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         expect(await storage().listEndpoints(ORG_A, { limit: 2, beforeId: second[1]!.id })).toEqual([]);
       });
 
+      it('listEndpoints pages stay stable while endpoints are created, and a deleted beforeId still bounds the page', async () => {
+        const created: EndpointRecord[] = [];
+        for (let i = 0; i < 6; i++) created.push(await addEndpoint(ORG_A, {}, at(i)));
+        const first = await storage().listEndpoints(ORG_A, { limit: 2 });
+        await addEndpoint(ORG_A, {}, at(10));
+        await storage().deleteEndpoint(ORG_A, first[1]!.id, at(11));
+        const second = await storage().listEndpoints(ORG_A, { limit: 10, beforeId: first[1]!.id });
+        expect(ids(second)).toEqual(ids([created[3]!, created[2]!, created[1]!, created[0]!]));
+      });
+
       it('listSubscribedEndpoints returns subscribed, non-deleted endpoints of the org, paused ones included', async () => {
         const subscribed = await addEndpoint(ORG_A, { events: ['order.created'] });
         const paused = await addEndpoint(ORG_A, { events: ['order.paid', 'order.created'], status: 'paused', pausedReason: 'manual' });
@@ -254,6 +264,13 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         expect(await storage().deleteEndpoint(ORG_A, endpoint.id, at(11))).toBe(false);
       });
 
+      it('exactly one of several racing deletes answers true', async () => {
+        const endpoint = await addEndpoint();
+        const results = await Promise.all(Array.from({ length: 5 }, (_, i) => storage().deleteEndpoint(ORG_A, endpoint.id, at(10 + i))));
+        expect(results.filter(Boolean)).toHaveLength(1);
+        expect(await storage().getEndpoint(ORG_A, endpoint.id)).toBeNull();
+      });
+
       it('answers false for another org’s endpoint and leaves it alone', async () => {
         const endpoint = await addEndpoint(ORG_A);
         expect(await storage().deleteEndpoint(ORG_B, endpoint.id, at(10))).toBe(false);
@@ -338,6 +355,31 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         const write = eventWrite(ORG_A, [], { createdAt: at(2), data });
         await storage().insertEvent(write);
         expect((await storage().getEvent(ORG_A, write.event.id))?.data).toEqual(data);
+      });
+
+      it('round-trips a NUL character and a 256 KiB string in the payload', async () => {
+        const data = { nul: 'before\u0000after', big: 'é'.repeat(128 * 1024), key: 'k\u0000' };
+        const write = eventWrite(ORG_A, [], { createdAt: at(2), data });
+        await storage().insertEvent(write);
+        expect((await storage().getEvent(ORG_A, write.event.id))?.data).toEqual(data);
+      });
+
+      it('keeps idempotency keys and org ids byte for byte (case, unicode, length)', async () => {
+        const orgs = ['Org_A', 'org_a', 'örg-✓'];
+        const key = `Key-${'k'.repeat(200)}-ü`;
+        for (const org of orgs) {
+          expect((await storage().insertEvent(eventWrite(org, [], { createdAt: at(1), idempotencyKey: key }))).created).toBe(true);
+        }
+        expect((await storage().insertEvent(eventWrite('org_a', [], { createdAt: at(2), idempotencyKey: key.toUpperCase() }))).created).toBe(true);
+        expect((await storage().insertEvent(eventWrite('örg-✓', [], { createdAt: at(3), idempotencyKey: key }))).created).toBe(false);
+      });
+
+      it('racing inserts with different keys all write', async () => {
+        const endpoint = await addEndpoint();
+        const writes = Array.from({ length: 8 }, (_, i) => eventWrite(ORG_A, [endpoint], { createdAt: at(i), idempotencyKey: `k-${i}` }));
+        const results = await Promise.all(writes.map((w) => storage().insertEvent(w)));
+        expect(results.every((r) => r.created)).toBe(true);
+        expect(await storage().listDeliveries(ORG_A, { limit: 100 })).toHaveLength(8);
       });
 
       it('a repeated idempotency key in the same org writes nothing and returns the first event with its deliveries', async () => {
@@ -444,6 +486,28 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         expect(fresh).toBe(true);
       });
 
+      it('a delivery whose lease ran out after its endpoint was deleted or paused is claimable again, with that endpoint, so a worker can settle it', async () => {
+        const deleted = await addEndpoint();
+        const paused = await addEndpoint();
+        const write = await addEvent(ORG_A, [deleted, paused], at(0));
+        // The worker that claimed them crashes; meanwhile both endpoints change.
+        await claim(at(0), 10, leaseToken(), 1_000);
+        await storage().deleteEndpoint(ORG_A, deleted.id, at(10));
+        await storage().pauseEndpoint(paused.id, 'manual', at(11));
+        expect(await storage().nextDueAt()).toEqual(at(1_000));
+        const again = await claim(at(1_000));
+        expect(claimedIds(again)).toEqual(sorted(ids(write.deliveries)));
+        const byEndpoint = new Map(again.map((c) => [c.endpoint.id, c]));
+        expect(byEndpoint.get(deleted.id)?.endpoint.deletedAt).toEqual(at(10));
+        expect(byEndpoint.get(paused.id)?.endpoint).toMatchObject({ status: 'paused', pausedReason: 'manual' });
+        for (const c of again) {
+          expect(await storage().completeAttempt({ deliveryId: c.delivery.id, leaseToken: c.leaseToken, attempt: null, next: { status: 'held' }, now: at(1_001) })).toBe(true);
+        }
+        expect(await readDelivery(ORG_A, write.deliveries[0]!.id)).toMatchObject({ status: 'cancelled', completedAt: at(1_001) });
+        expect(await readDelivery(ORG_A, write.deliveries[1]!.id)).toMatchObject({ status: 'held', nextAttemptAt: null });
+        expect(await storage().nextDueAt()).toBeNull();
+      });
+
       it('concurrent claimers never receive the same delivery', async () => {
         const endpoints = [await addEndpoint(), await addEndpoint(), await addEndpoint()];
         const all: string[] = [];
@@ -509,6 +573,33 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         const [c] = await claim(at(0));
         await storage().completeAttempt({ deliveryId: c!.delivery.id, leaseToken: c!.leaseToken, attempt: null, next: { status: 'cancelled' }, now: at(3) });
         expect(await readDelivery(ORG_A, c!.delivery.id)).toMatchObject({ status: 'cancelled', attemptCount: 0, lastAttemptAt: null, completedAt: at(3), attempts: [] });
+      });
+
+      it('of two racing completions with the same lease, exactly one is applied', async () => {
+        const endpoint = await addEndpoint();
+        await addEvent(ORG_A, [endpoint], at(0));
+        const [c] = await claim(at(0));
+        const complete = (status: 'succeeded' | 'failed', n: number) =>
+          storage().completeAttempt({
+            deliveryId: c!.delivery.id,
+            leaseToken: c!.leaseToken,
+            attempt: attempt(c!.delivery, { attemptNumber: 1, startedAt: at(n), statusCode: status === 'succeeded' ? 200 : 500 }),
+            next: { status },
+            now: at(n),
+          });
+        const results = await Promise.all([complete('succeeded', 5), complete('failed', 6)]);
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const stored = await readDelivery(ORG_A, c!.delivery.id);
+        expect(stored.attempts).toHaveLength(1);
+        expect(stored.attemptCount).toBe(1);
+        expect(stored.status).toBe(results[0] ? 'succeeded' : 'failed');
+      });
+
+      it('answers false for an unknown delivery', async () => {
+        const endpoint = await addEndpoint();
+        const write = eventWrite(ORG_A, [endpoint], { createdAt: at(0) });
+        expect(await storage().completeAttempt({ deliveryId: write.deliveries[0]!.id, leaseToken: leaseToken(), attempt: null, next: { status: 'succeeded' }, now: at(1) })).toBe(false);
+        expect(await storage().getDelivery(ORG_A, write.deliveries[0]!.id)).toBeNull();
       });
 
       it('with a token that no longer holds the lease, is refused and writes nothing', async () => {
@@ -627,6 +718,16 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         expect(await readDelivery(ORG_A, write.deliveries[0]!.id)).toMatchObject({ status: 'held', nextAttemptAt: null });
         expect(await readDelivery(ORG_A, write.deliveries[1]!.id)).toMatchObject({ status: 'cancelled', nextAttemptAt: null });
         expect(await claim(at(1_000_000))).toEqual([]);
+      });
+
+      it('does not count or touch a delivery already completed under that lease', async () => {
+        const endpoint = await addEndpoint();
+        await addEvent(ORG_A, [endpoint], at(0));
+        const token = leaseToken();
+        const [c] = await claim(at(0), 10, token);
+        await storage().completeAttempt({ deliveryId: c!.delivery.id, leaseToken: token, attempt: null, next: { status: 'succeeded' }, now: at(1) });
+        expect(await storage().releaseLeases([c!.delivery.id], token, at(2))).toBe(0);
+        expect(await readDelivery(ORG_A, c!.delivery.id)).toMatchObject({ status: 'succeeded', completedAt: at(1), nextAttemptAt: null });
       });
 
       it('answers 0 for an empty list', async () => {
@@ -801,6 +902,14 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         expect(await readDelivery(ORG_A, created[2_500]!)).toMatchObject({ status: 'pending', nextAttemptAt: at(60_000) });
       });
 
+      it('never touches deliveries that are not finished, whatever status is asked for', async () => {
+        const { endpoint } = await history();
+        for (const status of ['pending', 'held'] as const) {
+          expect(await storage().replayDeliveries(ORG_A, endpoint.id, { since: at(0), status }, at(50_000))).toBe(0);
+        }
+        expect((await storage().listDeliveries(ORG_A, { limit: 100, status: 'pending', endpointId: endpoint.id })).map((d) => d.nextAttemptAt)).toEqual([at(900_000)]);
+      });
+
       it('answers 0 for another org’s endpoint and re-enqueues as held for a paused one', async () => {
         const { endpoint, created } = await history();
         expect(await storage().replayDeliveries(ORG_B, endpoint.id, { since: at(0) }, at(50_000))).toBe(0);
@@ -838,6 +947,20 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         expect(await storage().getEvent(ORG_A, recent.event.id)).toEqual(recent.event);
 
         expect(await storage().prune({ olderThan: at(5_000) })).toEqual({ deliveries: 0, attempts: 0, events: 0 });
+      });
+
+      it('prunes cancelled deliveries like other finished ones, and never pending or held ones however old', async () => {
+        const gone = await addEndpoint();
+        const paused = await addEndpoint(ORG_A, { status: 'paused', pausedReason: 'manual' });
+        const waiting = await addEndpoint();
+        const cancelled = await addEvent(ORG_A, [gone], at(0), at(1_000_000));
+        const held = await addEvent(ORG_A, [paused], at(1));
+        const pending = await addEvent(ORG_A, [waiting], at(2), at(9_000_000));
+        await storage().deleteEndpoint(ORG_A, gone.id, at(3));
+        expect(await storage().prune({ olderThan: at(100_000_000) })).toEqual({ deliveries: 1, attempts: 0, events: 1 });
+        expect(await storage().getDelivery(ORG_A, cancelled.deliveries[0]!.id)).toBeNull();
+        expect(await readDelivery(ORG_A, held.deliveries[0]!.id)).toMatchObject({ status: 'held' });
+        expect(await readDelivery(ORG_A, pending.deliveries[0]!.id)).toMatchObject({ status: 'pending' });
       });
 
       it('makes an idempotency key reusable once its event is pruned', async () => {
