@@ -112,11 +112,18 @@ function filterProblem(value: unknown): string | null {
   return null;
 }
 
+/** Unknown fields reported by name; beyond this many, one more entry says how many were left out. */
+const MAX_REPORTED_UNKNOWN_FIELDS = 20;
+
 function unknownKeys(input: Record<string, unknown>, allowed: Set<string>, details: ErrorDetails): void {
-  for (const key of Object.keys(input)) {
+  const unknown = Object.keys(input).filter((key) => !allowed.has(key));
+  if (unknown.length > MAX_REPORTED_UNKNOWN_FIELDS) {
+    details.body = `has ${unknown.length} unknown fields; the first ${MAX_REPORTED_UNKNOWN_FIELDS} are listed`;
+  }
+  for (const key of unknown.slice(0, MAX_REPORTED_UNKNOWN_FIELDS)) {
     // defineProperty, because plain assignment of `__proto__` would be swallowed and the
     // unknown field silently accepted.
-    if (!allowed.has(key)) Object.defineProperty(details, key.slice(0, 100), { value: 'unknown field', enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(details, key.slice(0, 100), { value: 'unknown field', enumerable: true, writable: true, configurable: true });
   }
 }
 
