@@ -179,7 +179,11 @@ export class WebhookService {
     const updated = await this.storage.updateEndpoint(orgId, id, patch, this.now());
     if (!updated) throw notFound('webhook endpoint');
     if (updated.status === 'paused') this.scheduler.forgetEndpoint(id, 'held');
-    else this.scheduler.wake();
+    else {
+      // Deliveries claimed before a URL change go out to the new URL.
+      if (valid.url !== undefined) this.scheduler.forgetEndpoint(id, 'release');
+      this.scheduler.wake();
+    }
     return toPublicEndpoint(updated);
   }
 

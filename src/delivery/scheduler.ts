@@ -27,7 +27,7 @@ interface Queued {
   claimedAt: number;
 }
 
-/** A queued delivery is sent only if its attempt can finish (timeout) well inside its lease. */
+/** A queued delivery is sent only if its attempt can finish (timeout) inside its lease, with this margin at most. */
 const LEASE_SAFETY_MS = 1_000;
 
 /**
@@ -60,7 +60,12 @@ export class DeliveryScheduler {
   private readonly pending = new Set<Promise<unknown>>();
   private idleWaiters: (() => void)[] = [];
 
-  constructor(private readonly o: SchedulerOptions) {}
+  /** Margin between an attempt's latest end and its lease's end; half the slack when the lease is short. */
+  private readonly leaseMarginMs: number;
+
+  constructor(private readonly o: SchedulerOptions) {
+    this.leaseMarginMs = Math.min(LEASE_SAFETY_MS, Math.max(0, (o.leaseMs - o.timeoutMs) / 2));
+  }
 
   get isRunning(): boolean {
     return this.running;
@@ -114,15 +119,22 @@ export class DeliveryScheduler {
   }
 
   /**
-   * The endpoint was paused or deleted: deliveries of it still waiting locally are recorded as
-   * held (or cancelled) without an attempt, instead of being sent.
+   * The endpoint changed after its deliveries were claimed. Paused or deleted (`held`,
+   * `cancelled`): deliveries of it still waiting locally are recorded so without an attempt.
+   * Otherwise (`release`, e.g. a new URL): they are handed back, to be claimed again with the
+   * endpoint as it is now.
    */
-  forgetEndpoint(endpointId: string, next: 'held' | 'cancelled'): void {
+  forgetEndpoint(endpointId: string, next: 'held' | 'cancelled' | 'release'): void {
     const items = this.queues.get(endpointId);
     if (!items?.length) return;
     this.queues.delete(endpointId);
     this.queued -= items.length;
     const now = new Date(this.o.clock.now());
+    if (next === 'release') {
+      this.track(this.release(items, now));
+      this.wake();
+      return;
+    }
     for (const { claimed } of items) {
       this.track(
         this.o.storage
@@ -250,7 +262,7 @@ export class DeliveryScheduler {
       }
       if (items.length === this.o.perEndpointConcurrency - 1) this.mightHaveDue = true;
       // Too close to its lease's end to finish inside it: leave it; it is due again when the lease ends.
-      if (this.o.clock.now() + this.o.timeoutMs + LEASE_SAFETY_MS > item.claimedAt + this.o.leaseMs) return this.takeNext();
+      if (this.o.clock.now() + this.o.timeoutMs + this.leaseMarginMs > item.claimedAt + this.o.leaseMs) return this.takeNext();
       return item;
     }
     return null;
@@ -299,23 +311,26 @@ export class DeliveryScheduler {
   }
 
   private async releaseQueued(): Promise<void> {
-    const byToken = new Map<string, string[]>();
-    for (const items of this.queues.values()) {
-      for (const { claimed } of items) {
-        const ids = byToken.get(claimed.leaseToken) ?? [];
-        ids.push(claimed.delivery.id);
-        byToken.set(claimed.leaseToken, ids);
-      }
-    }
+    const items = [...this.queues.values()].flat();
     this.queues.clear();
     this.queued = 0;
-    const now = new Date(this.o.clock.now());
+    await this.release(items, new Date(this.o.clock.now()));
+  }
+
+  /** Hands claimed deliveries back, due at `now`. */
+  private async release(items: Queued[], now: Date): Promise<void> {
+    const byToken = new Map<string, string[]>();
+    for (const { claimed } of items) {
+      const ids = byToken.get(claimed.leaseToken) ?? [];
+      ids.push(claimed.delivery.id);
+      byToken.set(claimed.leaseToken, ids);
+    }
     for (const [token, ids] of byToken) {
       try {
         await this.o.storage.releaseLeases(ids, token, now);
       } catch (err) {
         // Not fatal: the leases run out on their own and the deliveries become due again.
-        this.report(err, 'releasing leases on stop');
+        this.report(err, 'releasing leases');
       }
     }
   }

@@ -221,6 +221,44 @@ describe('the delivery loop', () => {
     await expect(h.hooks.prune({ olderThan: 'whenever' as never })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 
+  it('pausing an endpoint stops what this process had already claimed for it; resuming sends it', async () => {
+    h = await harness({ clock: undefined as never, delivery: { perEndpointConcurrency: 1 } });
+    const endpointId = await h.endpoint();
+    h.receiver.setDefault({ kind: 'slow', ms: 100 });
+    for (let i = 0; i < 5; i++) await h.hooks.emit('org_1', { type: 'execution.completed', data: { i } });
+    h.hooks.start();
+    await h.receiver.waitFor(1);
+    await h.hooks.update('org_1', endpointId, { status: 'paused' });
+    await sleep(300);
+    expect(h.receiver.requests).toHaveLength(1);
+    const held = await h.hooks.listDeliveries('org_1', { status: 'held' });
+    expect(held.data).toHaveLength(4);
+    await h.hooks.update('org_1', endpointId, { status: 'active' });
+    await h.receiver.waitFor(5, 3000);
+  });
+
+  it('a URL change sends deliveries already claimed to the new URL', async () => {
+    h = await harness({ clock: undefined as never, delivery: { perEndpointConcurrency: 1 } });
+    const moved = await createTestReceiver();
+    extra.push(moved);
+    const endpointId = await h.endpoint();
+    h.receiver.setDefault({ kind: 'slow', ms: 150 });
+    for (let i = 0; i < 4; i++) await h.hooks.emit('org_1', { type: 'execution.completed', data: { i } });
+    h.hooks.start();
+    await h.receiver.waitFor(1);
+    await h.hooks.update('org_1', endpointId, { url: moved.url });
+    await moved.waitFor(3, 3000);
+    expect(h.receiver.requests).toHaveLength(1);
+  });
+
+  it('a lease only just longer than the timeout still delivers', async () => {
+    h = await harness({ delivery: { timeout: '2s', lease: '2100ms' } });
+    await h.endpoint();
+    await h.hooks.emit('org_1', { type: 'execution.completed', data: {} });
+    await h.hooks.deliverDue();
+    expect(h.receiver.requests).toHaveLength(1);
+  });
+
   it('start() and stop() are idempotent; deliverDue works after stop', async () => {
     h = await harness();
     await h.endpoint();
