@@ -226,6 +226,16 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         expect(claimedIds(await claim(at(30_000)))).toEqual([waiting.deliveries[0]!.id]);
       });
 
+      it('setting the status an endpoint already has moves no delivery', async () => {
+        const active = await addEndpoint();
+        const paused = await addEndpoint(ORG_A, { status: 'paused', pausedReason: 'failing' });
+        const write = await addEvent(ORG_A, [active, paused], at(0), at(7_000));
+        await storage().updateEndpoint(ORG_A, active.id, { status: 'active', pausedReason: null }, at(10));
+        await storage().updateEndpoint(ORG_A, paused.id, { status: 'paused', pausedReason: 'manual' }, at(11));
+        expect(await readDelivery(ORG_A, write.deliveries[0]!.id)).toMatchObject({ status: 'pending', nextAttemptAt: at(7_000) });
+        expect(await readDelivery(ORG_A, write.deliveries[1]!.id)).toMatchObject({ status: 'held', nextAttemptAt: null });
+      });
+
       it('pauseEndpoint pauses an active endpoint of any org with the reason and holds its pending deliveries', async () => {
         const endpoint = await addEndpoint(ORG_B);
         const write = await addEvent(ORG_B, [endpoint], at(0));
@@ -454,6 +464,17 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         expect(c!.delivery).toEqual({ ...due.deliveries[0]!, nextAttemptAt: at(100 + LEASE_MS), updatedAt: expect.any(Date) });
         expect(c!.event).toEqual(due.event);
         expect(c!.endpoint).toEqual(active);
+      });
+
+      it('hands out the endpoint as it is at claim time, rotated secrets included', async () => {
+        const endpoint = await addEndpoint();
+        await addEvent(ORG_A, [endpoint], at(0), at(50));
+        const next = { secret: secretValue(), createdAt: at(20), expiresAt: null };
+        const rotated = await storage().rotateSecret(ORG_A, endpoint.id, next, at(86_400_020), at(20));
+        const updated = await storage().updateEndpoint(ORG_A, endpoint.id, { url: 'https://moved.example.com/h' }, at(30));
+        const [c] = await claim(at(50));
+        expect(c!.endpoint).toEqual(updated);
+        expect(c!.endpoint.secrets).toEqual(rotated!.secrets);
       });
 
       it('picks the oldest due first, at most `limit`', async () => {
