@@ -73,16 +73,25 @@ export function createAgentMessageApp(options: AgentMessageOptions): { app: Fast
     return { balance_cents: wallet.balanceCents, currency: wallet.currency, low_balance_threshold_cents: wallet.lowBalanceThresholdCents };
   });
 
-  // The product routes answer errors in the seed's envelope too.
+  // The product routes, and unknown routes, answer in the seed's envelope too.
   app.setErrorHandler((error, request, reply) => {
-    const known = isWebhookError(error)
-      ? error
-      : (error as { statusCode?: number }).statusCode === 400
-        ? new WebhookError('BAD_REQUEST', 'request body could not be read')
-        : new WebhookError('INTERNAL', 'internal error');
+    const known = asWebhookError(error);
     if (known.code === 'INTERNAL') request.log.error(error);
     return reply.code(known.status).send({ success: false, error: { ...known.toJSON(), request_id: request.id } });
   });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ success: false, error: { code: 'NOT_FOUND', message: 'no such route', request_id: request.id } }),
+  );
 
   return { app, hooks, wallets };
+}
+
+/** Fastify's own body errors carry a 4xx `statusCode`: the caller's fault, answered as such, never a 500. */
+function asWebhookError(error: unknown): WebhookError {
+  if (isWebhookError(error)) return error;
+  const status = (error as { statusCode?: unknown }).statusCode;
+  if (status === 413) return new WebhookError('PAYLOAD_TOO_LARGE', 'request body too large');
+  if (status === 415) return new WebhookError('UNSUPPORTED_MEDIA_TYPE', 'request body must be application/json');
+  if (typeof status === 'number' && status >= 400 && status < 500) return new WebhookError('BAD_REQUEST', 'request body could not be read');
+  return new WebhookError('INTERNAL', 'internal error');
 }

@@ -83,13 +83,25 @@ export function createYourAutomationApp(options: YourAutomationOptions): { app: 
     }
   });
 
-  // Errors from the product routes get the same envelope as the webhook routes.
-  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const known = error instanceof WebhookError ? error : new WebhookError('INTERNAL', 'internal error');
+  // Everything else, and every error outside hookrelay's router, answers in the same envelope.
+  app.use((_req: Request, _res: Response, next: NextFunction) => next(new WebhookError('NOT_FOUND', 'no such route')));
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const known = asWebhookError(error);
+    if (known.code === 'INTERNAL') console.error(error);
     res.status(known.status).json({ success: false, error: { ...known.toJSON(), request_id: randomUUID() } });
   });
 
   return { app, hooks };
+}
+
+/** express.json() rejects unreadable bodies with a 4xx `status`; those are the caller's fault, not a 500. */
+function asWebhookError(error: unknown): WebhookError {
+  if (error instanceof WebhookError) return error;
+  const status = (error as { status?: unknown }).status;
+  if (status === 413) return new WebhookError('PAYLOAD_TOO_LARGE', 'request body too large');
+  if (status === 415) return new WebhookError('UNSUPPORTED_MEDIA_TYPE', 'request body must be application/json');
+  if (typeof status === 'number' && status >= 400 && status < 500) return new WebhookError('BAD_REQUEST', 'request body could not be read');
+  return new WebhookError('INTERNAL', 'internal error');
 }
 
 function requirePrincipal(principal: Principal | undefined): Principal {

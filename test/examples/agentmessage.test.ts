@@ -105,6 +105,15 @@ describe('examples/agentmessage (Fastify host reproducing the AgentMessage seed)
     // The seed's own validation example.
     expect(await invalid.json()).toMatchObject({ error: { code: 'VALIDATION_FAILED', details: { to: 'must be E.164', body: 'must be 1..1600 chars' } } });
 
+    for (const path of ['/v1/messages', '/v1/webhooks']) {
+      const malformed = await fetch(`${host.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${fullKey}`, 'content-type': 'application/json' }, body: '{"to": ' });
+      expect(malformed.status, path).toBe(400);
+      expect(await malformed.json()).toMatchObject({ success: false, error: { code: 'BAD_REQUEST' } });
+    }
+    const nowhere = await api('GET', '/v1/nowhere');
+    expect(nowhere.status).toBe(404);
+    expect(await nowhere.json()).toMatchObject({ success: false, error: { code: 'NOT_FOUND' } });
+
     expect((await api('POST', '/v1/messages', { to: '+14155550100', body: 'hello' })).status).toBe(202); // 600 → 500
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(receiver.requests).toHaveLength(0);

@@ -88,6 +88,17 @@ describe('examples/yourautomation (Express host reproducing the YourAutomation s
     expect(await unknownEvent.json()).toMatchObject({ success: false, error: { code: 'VALIDATION_FAILED', details: { events: expect.any(String) } } });
     const ftp = await api('POST', '/v1/webhooks', { url: 'ftp://api.example.com/hooks', events: ['execution.completed'] });
     expect((await ftp.json()) as unknown).toMatchObject({ error: { code: 'VALIDATION_FAILED', details: { url: expect.any(String) } } });
+    const badFilter = await api('POST', '/v1/webhooks', { url: receiver.url, events: ['execution.completed'], agentId: { nested: true } });
+    expect((await badFilter.json()) as unknown).toMatchObject({ error: { code: 'VALIDATION_FAILED', details: { agentId: expect.any(String) } } });
+    // Unreadable bodies and unknown routes get the envelope too, never a 500 or an HTML page.
+    for (const path of ['/v1/webhooks', '/v1/agents/agt_abc123/executions']) {
+      const malformed = await fetch(`${host.url}${path}`, { method: 'POST', headers: auth, body: '{"url": ' });
+      expect(malformed.status, path).toBe(400);
+      expect(await malformed.json()).toMatchObject({ success: false, error: { code: 'BAD_REQUEST' } });
+    }
+    const nowhere = await api('GET', '/v1/nowhere');
+    expect(nowhere.status).toBe(404);
+    expect(await nowhere.json()).toMatchObject({ success: false, error: { code: 'NOT_FOUND' } });
   });
 
   it('delivers only its agent’s subscribed events, with X-YA-Webhook-* headers the seed snippet verifies', async () => {
