@@ -17,7 +17,7 @@ function send(res: Response, response: HttpResponse): void {
 
 /**
  * The REST management API as an Express router: `app.use('/v1', webhookRouter(hooks, { authenticate }))`.
- * It answers only under `/webhooks` and `/event-types` and passes every other path on to the host.
+ * It answers only under `/webhooks` and `/event-types` (OPTIONS excepted) and passes everything else on to the host.
  * It reads JSON bodies itself, and uses `req.body` when the host already ran `express.json()`.
  */
 export function webhookRouter(service: WebhookService, options: WebhookRouterOptions): Router {
@@ -25,7 +25,7 @@ export function webhookRouter(service: WebhookService, options: WebhookRouterOpt
   const router = express.Router();
   router.use((req: Request, res: Response, next: NextFunction) => {
     const path = req.path;
-    if (!handler.owns(path)) {
+    if (!handler.owns(req.method, path)) {
       next();
       return;
     }

@@ -67,16 +67,17 @@ export const webhookPlugin: FastifyPluginAsync<WebhookPluginOptions> = async (fa
     return answer(request, reply, pathOf(request), () => Promise.reject(refused));
   });
 
+  const methods = handler.routedMethods(fastify.supportedMethods);
   for (const namespace of handler.namespaces) {
     const base = `/${namespace}`;
     fastify.route({
-      method: [...fastify.supportedMethods],
+      method: methods,
       url: base,
       exposeHeadRoute: false,
       handler: (request, reply) => answer(request, reply, base, () => bodyOf(request)),
     });
     fastify.route({
-      method: [...fastify.supportedMethods],
+      method: methods,
       url: `${base}/*`,
       exposeHeadRoute: false,
       handler: (request, reply) =>

@@ -56,6 +56,8 @@ export function postgresDialect(schema: string | undefined): SqlDialect {
   return {
     kind: 'postgres',
     supportsRowLocks: true,
+    // Writers use separate pooled connections and commit in parallel.
+    groupCommit: false,
     writeTransaction: (db, work) => db.transaction().execute(work),
     // A transaction-scoped advisory lock per org: creates for one org queue, other orgs pass.
     async lockOrg(tx, orgId) {

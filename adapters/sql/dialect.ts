@@ -23,6 +23,12 @@ export interface SqlDialect extends ErrorClassifier {
    */
   readonly supportsRowLocks: boolean;
 
+  /**
+   * Concurrent writes are queued and committed together, each inside its own savepoint. Worth
+   * it where every writer shares one connection and a commit dominates the cost (SQLite).
+   */
+  readonly groupCommit: boolean;
+
   /** Runs `work` in a transaction that holds the write lock (SQLite) or may take row locks (Postgres). */
   writeTransaction<T>(db: Db, work: (tx: Db) => Promise<T>): Promise<T>;
 

@@ -308,33 +308,30 @@ export class SqlStorage implements Storage {
 
   async completeAttempt(request: CompleteAttemptRequest): Promise<boolean> {
     const { deliveryId, leaseToken, attempt, next, now } = request;
+    const nowMs = now.getTime();
     return this.write(async (tx) => {
-      if (attempt) {
-        // The attempt id is the primary key: finding it means this very call committed before
-        // and only the acknowledgement was lost. Report success; never record it twice.
-        const recorded = await tx.selectFrom('hookrelay_attempts').select('id').where('id', '=', attempt.id).executeTakeFirst();
-        if (recorded) return true;
-      }
-      const current = await tx
-        .selectFrom('hookrelay_deliveries')
-        .select(['endpoint_id', 'status', 'lease_token'])
-        .where('id', '=', deliveryId)
-        .executeTakeFirst();
-      if (!current || current.lease_token !== leaseToken || current.status !== 'pending') return false;
-      const nowMs = now.getTime();
       let status: DeliveryStatus = next.status;
       let nextAttemptAt: number | null = null;
       if (!FINISHED.includes(next.status)) {
         // The endpoint's state now, not the one the worker saw, decides: it may have been
-        // paused, resumed or deleted while the attempt was in flight.
-        const endpoint = await this.lockedEndpointState(tx, current.endpoint_id);
-        if (!endpoint || endpoint.deleted_at !== null) status = 'cancelled';
+        // paused, resumed or deleted while the attempt was in flight. FOR SHARE orders us with
+        // a concurrent pause or delete (both lock the endpoint row first): either we see it
+        // paused, or its hold finds our delivery no longer leased.
+        const endpoint = await tx
+          .selectFrom('hookrelay_deliveries as d')
+          .innerJoin('hookrelay_endpoints as e', 'e.id', 'd.endpoint_id')
+          .select(['e.status', 'e.deleted_at', 'e.id'])
+          .where('d.id', '=', deliveryId)
+          .$if(this.dialect.supportsRowLocks, (qb) => qb.forShare('e'))
+          .executeTakeFirst();
+        if (!endpoint?.id || endpoint.deleted_at !== null) status = 'cancelled';
         else if (endpoint.status === 'paused') status = 'held';
         else {
           status = 'pending';
           nextAttemptAt = next.status === 'pending' ? next.nextAttemptAt.getTime() : nowMs;
         }
       }
+      // The lease guard is in the WHERE: a delivery someone else holds now is left alone.
       const result = await tx
         .updateTable('hookrelay_deliveries')
         .set({
@@ -356,8 +353,14 @@ export class SqlStorage implements Storage {
         .where('lease_token', '=', leaseToken)
         .where('status', '=', 'pending')
         .executeTakeFirst();
-      if (Number(result.numUpdatedRows) === 0) return false;
-      if (attempt) await tx.insertInto('hookrelay_attempts').values(attemptToRow(attempt)).onConflict((oc) => oc.doNothing()).execute();
+      if (Number(result.numUpdatedRows) === 0) {
+        // The attempt id is the primary key: finding it means this very call committed before
+        // and only the acknowledgement was lost (a retried call). Report success; record nothing.
+        if (!attempt) return false;
+        const recorded = await tx.selectFrom('hookrelay_attempts').select('id').where('id', '=', attempt.id).executeTakeFirst();
+        return recorded !== undefined;
+      }
+      if (attempt) await tx.insertInto('hookrelay_attempts').values(attemptToRow(attempt)).execute();
       return true;
     });
   }
@@ -628,8 +631,15 @@ export class SqlStorage implements Storage {
   }
 
   private write<T>(work: (tx: Db) => Promise<T>): Promise<T> {
+    if (this.dialect.groupCommit) return this.groupCommit.write(work);
     return this.run(() => this.dialect.writeTransaction(this.db, work));
   }
+
+  private readonly groupCommit = new GroupCommit(
+    (transaction) => this.run(() => this.dialect.writeTransaction(this.db, transaction)),
+    (error) => this.dialect.isTransient(error),
+    (error) => asStorageError(error, this.dialect),
+  );
 
   private run<T>(work: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new WebhookError('STORAGE_UNAVAILABLE', `the ${this.kind} storage is closed`));
@@ -651,6 +661,85 @@ function prunableDelivery(eb: ExpressionBuilder<HookrelayDatabase, 'hookrelay_de
 
 function sameEventRow(stored: { org_id: string; type: string; data: string; created_at: number | string }, written: NewEventRow): boolean {
   return stored.org_id === written.org_id && stored.type === written.type && stored.data === written.data && Number(stored.created_at) === written.created_at;
+}
+
+interface QueuedWrite {
+  work: (tx: Db) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Writes per shared transaction: enough to amortise a commit, few enough to keep latency low. */
+const MAX_GROUP = 64;
+
+/**
+ * Group commit. Writes that arrive while a transaction is running wait and then share the next
+ * one, each inside its own SAVEPOINT: a write that throws rolls back to its savepoint and fails
+ * alone, the others commit. Nobody's promise resolves before the shared COMMIT succeeded, so
+ * each write is still all-or-nothing and durable when it resolves. A transient failure (busy,
+ * or a failed COMMIT) re-runs the whole group, which is safe: nothing of it was committed.
+ */
+class GroupCommit {
+  private readonly queue: QueuedWrite[] = [];
+  private flushing = false;
+
+  constructor(
+    private readonly transaction: <T>(work: (tx: Db) => Promise<T>) => Promise<T>,
+    private readonly isTransient: (error: unknown) => boolean,
+    private readonly asStorageError: (error: unknown) => unknown,
+  ) {}
+
+  write<T>(work: (tx: Db) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) {
+        const group = this.queue.splice(0, MAX_GROUP);
+        if (group.length === 1) {
+          const [only] = group as [QueuedWrite];
+          await this.transaction(only.work).then(only.resolve, only.reject);
+          continue;
+        }
+        let outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[];
+        try {
+          outcomes = await this.transaction(async (tx) => {
+            const results: typeof outcomes = [];
+            for (const item of group) {
+              await sql`SAVEPOINT hookrelay_write`.execute(tx);
+              try {
+                const value = await item.work(tx);
+                await sql`RELEASE hookrelay_write`.execute(tx);
+                results.push({ ok: true, value });
+              } catch (error) {
+                await sql`ROLLBACK TO hookrelay_write`.execute(tx);
+                await sql`RELEASE hookrelay_write`.execute(tx);
+                // Busy or lost connection: retry the whole group rather than fail one write.
+                if (this.isTransient(error)) throw error;
+                results.push({ ok: false, error: this.asStorageError(error) });
+              }
+            }
+            return results;
+          });
+        } catch (error) {
+          for (const item of group) item.reject(error);
+          continue;
+        }
+        group.forEach((item, i) => {
+          const outcome = outcomes[i] as (typeof outcomes)[number];
+          if (outcome.ok) item.resolve(outcome.value);
+          else item.reject(outcome.error);
+        });
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
 }
 
 function chunks<T>(items: T[], size: number): T[][] {

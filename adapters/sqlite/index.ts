@@ -1,4 +1,4 @@
-import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
+import { Kysely, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import type { Db } from '../sql/dialect.js';
 import type { HookrelayDatabase } from '../sql/schema.js';
 import { SqlStorage } from '../sql/sql-storage.js';
@@ -36,7 +36,7 @@ export type SqliteStorageOptions = (SqliteFileOptions | SqliteDatabaseOptions) &
  */
 export function sqliteStorage(options: SqliteStorageOptions): SqlStorage {
   const ownsDb = 'filename' in options;
-  const database = 'filename' in options ? () => openFile(options.filename, options.busyTimeoutMs ?? 5000) : options.database;
+  const database = 'filename' in options ? async () => withStatementCache(await openFile(options.filename, options.busyTimeoutMs ?? 5000)) : withStatementCache(options.database);
   const db: Db = new Kysely<HookrelayDatabase>({ dialect: new SqliteDialect({ database }) });
   return new SqlStorage({ dialect: sqliteDialect, db, ownsDb, retry: options.retry });
 }
@@ -48,4 +48,27 @@ async function openFile(filename: string, busyTimeoutMs: number): Promise<Sqlite
   database.pragma('synchronous = NORMAL');
   database.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
   return database;
+}
+
+/** Distinct statements kept prepared; hookrelay issues a few dozen shapes, IN lists add more. */
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * kysely prepares every statement anew; preparing costs as much as running a small one. The
+ * same few statement texts recur on every emit and attempt, so they are prepared once.
+ */
+function withStatementCache(database: SqliteDatabase): SqliteDatabase {
+  const cache = new Map<string, SqliteStatement>();
+  return {
+    close: () => database.close(),
+    prepare(text: string): SqliteStatement {
+      let statement = cache.get(text);
+      if (!statement) {
+        statement = database.prepare(text);
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+        cache.set(text, statement);
+      }
+      return statement;
+    },
+  };
 }

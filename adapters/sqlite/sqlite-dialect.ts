@@ -56,6 +56,7 @@ const noop = async (): Promise<void> => {};
 export const sqliteDialect: SqlDialect = {
   kind: 'sqlite',
   supportsRowLocks: false,
+  groupCommit: true,
   writeTransaction: immediateTransaction,
   // BEGIN IMMEDIATE already serialises every writer, in this process and in any other.
   lockOrg: noop,
