@@ -82,6 +82,8 @@ export class MemoryStorage implements Storage {
   private readonly deliveries = new Map<string, DeliveryRow>();
   private readonly deliveriesByEvent = new Map<string, Set<string>>();
   private readonly deliveriesByEndpoint = new Map<string, Set<string>>();
+  /** Each org's delivery ids in ascending order, so newest-first pages walk back from a cursor. */
+  private readonly deliveriesByOrg = new Map<string, string[]>();
   private readonly attempts = new Map<string, Attempt[]>();
   /** Pending deliveries by due time, grouped by endpoint so claims can skip busy endpoints cheaply. */
   private readonly due = new GroupedDueIndex((entry) => this.current(entry) !== undefined);
@@ -204,6 +206,7 @@ export class MemoryStorage implements Storage {
       this.deliveries.set(row.id, row);
       addToIndex(this.deliveriesByEvent, row.eventId, row.id);
       addToIndex(this.deliveriesByEndpoint, row.endpointId, row.id);
+      this.addToOrgOrder(row);
       this.schedule(row);
     }
     return { event: toEvent(eventRow), deliveries: rows.map(toDelivery), created: true };
@@ -283,29 +286,32 @@ export class MemoryStorage implements Storage {
   }
 
   async listDeliveries(orgId: string, query: ListDeliveriesQuery): Promise<Delivery[]> {
-    const candidates = query.eventId
-      ? this.eventDeliveries(query.eventId)
-      : query.endpointId
-        ? this.endpointDeliveries(query.endpointId)
-        : this.deliveries.values();
-    const matches: DeliveryRow[] = [];
-    for (const d of candidates) {
-      if (
-        d.orgId === orgId &&
-        (!query.endpointId || d.endpointId === query.endpointId) &&
-        (!query.eventId || d.eventId === query.eventId) &&
-        (!query.status || d.status === query.status) &&
-        (!query.since || d.createdAt >= query.since.getTime()) &&
-        (!query.until || d.createdAt < query.until.getTime()) &&
-        (!query.beforeId || d.id < query.beforeId)
-      ) {
-        matches.push(d);
-      }
+    const since = query.since?.getTime();
+    const until = query.until?.getTime();
+    const matches = (d: DeliveryRow): boolean =>
+      d.orgId === orgId &&
+      (!query.endpointId || d.endpointId === query.endpointId) &&
+      (!query.eventId || d.eventId === query.eventId) &&
+      (!query.status || d.status === query.status) &&
+      (since === undefined || d.createdAt >= since) &&
+      (until === undefined || d.createdAt < until) &&
+      (!query.beforeId || d.id < query.beforeId);
+    if (query.eventId) {
+      // An event has a handful of deliveries: filter and sort them directly.
+      return this.eventDeliveries(query.eventId)
+        .filter(matches)
+        .sort((a, b) => (a.id < b.id ? 1 : -1))
+        .slice(0, query.limit)
+        .map(toDelivery);
     }
-    return matches
-      .sort((a, b) => (a.id < b.id ? 1 : -1))
-      .slice(0, query.limit)
-      .map(toDelivery);
+    // Walk the org's ids newest first from the cursor, stopping once the page is full.
+    const order = this.deliveriesByOrg.get(orgId) ?? [];
+    const out: Delivery[] = [];
+    for (let i = query.beforeId ? lowerBound(order, query.beforeId) - 1 : order.length - 1; i >= 0 && out.length < query.limit; i--) {
+      const d = this.deliveries.get(order[i] as string) as DeliveryRow;
+      if (matches(d)) out.push(toDelivery(d));
+    }
+    return out;
   }
 
   async getDelivery(orgId: string, id: string): Promise<DeliveryWithAttempts | null> {
@@ -341,15 +347,22 @@ export class MemoryStorage implements Storage {
   async prune(query: PruneQuery): Promise<PruneResult> {
     const result: PruneResult = { deliveries: 0, attempts: 0, events: 0 };
     const olderThan = query.olderThan.getTime();
+    const prunedOrgs = new Set<string>();
     for (const [id, d] of this.deliveries) {
       if (FINISHED.has(d.status) && d.completedAt !== null && d.completedAt < olderThan) {
         this.deliveries.delete(id);
         removeFromIndex(this.deliveriesByEvent, d.eventId, id);
         removeFromIndex(this.deliveriesByEndpoint, d.endpointId, id);
+        prunedOrgs.add(d.orgId);
         result.deliveries++;
         result.attempts += this.attempts.get(id)?.length ?? 0;
         this.attempts.delete(id);
       }
+    }
+    for (const orgId of prunedOrgs) {
+      const kept = (this.deliveriesByOrg.get(orgId) ?? []).filter((id) => this.deliveries.has(id));
+      if (kept.length) this.deliveriesByOrg.set(orgId, kept);
+      else this.deliveriesByOrg.delete(orgId);
     }
     // Any event from before the cut-off with no delivery left is an orphan, including events
     // that matched no endpoint at all; deleting it frees its idempotency key.
@@ -376,6 +389,14 @@ export class MemoryStorage implements Storage {
       if (e && !e.deletedAt) out.push(e);
     }
     return out;
+  }
+
+  private addToOrgOrder(d: DeliveryRow): void {
+    const order = this.deliveriesByOrg.get(d.orgId);
+    if (!order) this.deliveriesByOrg.set(d.orgId, [d.id]);
+    // Ids are minted in order, but concurrent emits may write them slightly out of order.
+    else if (order.length === 0 || (order[order.length - 1] as string) < d.id) order.push(d.id);
+    else order.splice(lowerBound(order, d.id), 0, d.id);
   }
 
   private eventDeliveries(eventId: string): DeliveryRow[] {
@@ -458,6 +479,18 @@ export class MemoryStorage implements Storage {
 /** True while an attempt may be in flight: leased, and the lease has not run out at `now`. */
 function underLiveLease(d: DeliveryRow, now: Date): boolean {
   return d.leaseToken !== null && d.nextAttemptAt !== null && d.nextAttemptAt > now.getTime();
+}
+
+/** Index of the first element of ascending `sorted` that is not below `value`. */
+function lowerBound(sorted: readonly string[], value: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sorted[mid] as string) < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function idempotencyIndex(orgId: string, key: string): string {

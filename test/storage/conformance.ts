@@ -800,6 +800,17 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         expect(await storage().listDeliveries(ORG_B, { limit: 100 })).toHaveLength(1);
       });
 
+      it('orders by id even when deliveries were written out of id order (racing emits)', async () => {
+        const endpoint = await addEndpoint();
+        const older = eventWrite(ORG_A, [endpoint], { createdAt: at(0) });
+        const newer = eventWrite(ORG_A, [endpoint], { createdAt: at(1) });
+        await storage().insertEvent(newer);
+        await storage().insertEvent(older);
+        const expected = [newer.deliveries[0]!.id, older.deliveries[0]!.id];
+        expect(ids(await storage().listDeliveries(ORG_A, { limit: 10 }))).toEqual(expected);
+        expect(ids(await storage().listDeliveries(ORG_A, { limit: 10, beforeId: expected[0] }))).toEqual([expected[1]]);
+      });
+
       it('pages with limit and beforeId, stable while new deliveries arrive', async () => {
         const endpoint = await addEndpoint();
         const all: string[] = [];
