@@ -4,7 +4,8 @@
  * that answers the very JSON ours answers, without auth, storage or validation.
  *
  * Messages: sends `{ ready, ports, endpointId }` once listening; on `'reset'` swaps in an empty
- * storage (with the GET fixture re-seeded) so POST rounds do not measure a growing store.
+ * storage (with the GET fixture re-seeded) so POST rounds do not measure a growing store, and
+ * answers `{ reset: true }`; on `'cpu'` answers `{ cpuMicros }`, the CPU time this process used.
  */
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -99,11 +100,15 @@ async function main(): Promise<void> {
   ports.fastifyWork = (fastifyWork.server.address() as AddressInfo).port;
 
   process.on('message', async (message) => {
-    if (message !== 'reset') return;
-    const next = memoryStorage();
-    await next.createEndpoint(seed, { maxPerOrg: 1 });
-    swap(next);
-    process.send?.('reset-done');
+    if (message === 'reset') {
+      const next = memoryStorage();
+      await next.createEndpoint(seed, { maxPerOrg: 1 });
+      swap(next);
+      process.send?.({ reset: true });
+    } else if (message === 'cpu') {
+      const { user, system } = process.cpuUsage();
+      process.send?.({ cpuMicros: user + system });
+    }
   });
   process.on('disconnect', () => process.exit(0));
   process.send?.({ ready: true, ports, endpointId: endpoint.id });

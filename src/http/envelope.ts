@@ -1,14 +1,36 @@
 import { ERROR_STATUS, type ErrorDetails, WebhookError, type WebhookErrorCode, isWebhookError } from '../errors.js';
-import { newUlid } from '../ids.js';
+import { randomFillSync } from 'node:crypto';
 import type { Logger } from '../logger.js';
 import type { HttpResponse } from './types.js';
 
 /** A caller's own request id is echoed only when it is short and plain enough to log and return safely. */
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:\-]{1,128}$/;
 
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+const RANDOM_POOL_SIZE = 4096;
+const randomPool = Buffer.alloc(RANDOM_POOL_SIZE);
+let randomOffset = RANDOM_POOL_SIZE;
+
+/**
+ * A ULID: 48 bits of milliseconds and 80 random bits, Crockford base32. Unlike the monotonic
+ * entity ids, a request id needs no ordering within a millisecond, and drawing its randomness
+ * from a pooled buffer keeps it off the profile (one `randomFillSync` per 256 ids, not 16 per id).
+ */
+export function newRequestId(now: number = Date.now()): string {
+  let time = '';
+  for (let i = 0, t = now; i < 10; i++, t = Math.floor(t / 32)) time = CROCKFORD[t % 32] + time;
+  if (randomOffset + 16 > RANDOM_POOL_SIZE) {
+    randomFillSync(randomPool);
+    randomOffset = 0;
+  }
+  let random = '';
+  for (let i = 0; i < 16; i++) random += CROCKFORD[(randomPool[randomOffset++] as number) & 31];
+  return time + random;
+}
+
 /** The caller's `X-Request-Id` when sane, otherwise a fresh ULID. */
 export function requestIdFor(header: string | string[] | undefined): string {
-  return typeof header === 'string' && SANE_REQUEST_ID.test(header) ? header : newUlid();
+  return typeof header === 'string' && SANE_REQUEST_ID.test(header) ? header : newRequestId();
 }
 
 /** Headers every response carries; `no-store` because create and rotate responses hold secrets. */

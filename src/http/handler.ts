@@ -15,8 +15,13 @@ const MAX_ORG_ID_LENGTH = 255;
 export interface WebhookHttpHandler<Req> {
   /** Answers one request. Never rejects: every failure becomes the error envelope. */
   handle(request: HttpRequest<Req>): Promise<HttpResponse>;
-  /** True for paths under the API's own prefixes; adapters leave every other path to the host. */
-  owns(path: string): boolean;
+  /**
+   * True for requests the API answers: paths under its own prefixes, any method but OPTIONS.
+   * Adapters leave everything else to the host, so its CORS preflight handling keeps working.
+   */
+  owns(method: string, path: string): boolean;
+  /** The methods adapters route to `handle` (every method but OPTIONS). */
+  routedMethods(supported: readonly string[]): string[];
   /** The first path segments the API answers under (`webhooks`, `event-types`). */
   readonly namespaces: readonly string[];
   /** Largest accepted request body in bytes. */
@@ -141,12 +146,15 @@ export function createWebhookHandler<Req>(service: WebhookService, options: Webh
     }
   }
 
-  function owns(path: string): boolean {
+  function owns(method: string, path: string): boolean {
+    if (method === 'OPTIONS') return false;
     const end = path.indexOf('/', 1);
     const first = end === -1 ? path.slice(1) : path.slice(1, end);
     return namespaces.includes(first);
   }
 
-  return { handle, owns, namespaces, bodyLimit };
+  const routedMethods = (supported: readonly string[]): string[] => supported.filter((m) => m !== 'OPTIONS');
+
+  return { handle, owns, routedMethods, namespaces, bodyLimit };
 }
 

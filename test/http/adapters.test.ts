@@ -5,6 +5,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { webhookRouter } from '../../adapters/express/index.js';
 import { webhookPlugin } from '../../adapters/fastify/index.js';
+import { decodeTime } from 'ulid';
+import { newRequestId } from '../../src/http/envelope.js';
 import { createWebhookHandler } from '../../src/http/handler.js';
 import { InvalidOptionsError } from '../../src/options.js';
 import { TOKENS, newService } from './harness.js';
@@ -92,6 +94,30 @@ describe('Express router', () => {
   });
 });
 
+describe('CORS preflight stays with the host', () => {
+  it('Express: OPTIONS reaches middleware mounted after the router', async () => {
+    const app = express();
+    app.use('/v1', webhookRouter(newService(), { authenticate }));
+    app.options('/v1/*rest', (_req, res) => {
+      res.status(204).set('access-control-allow-origin', '*').end();
+    });
+    const base = await listen(app);
+    const response = await fetch(`${base}/v1/webhooks`, { method: 'OPTIONS' });
+    expect(response.status).toBe(204);
+    expect(response.headers.get('access-control-allow-origin')).toBe('*');
+  });
+
+  it("Fastify: OPTIONS reaches the host's own route", async () => {
+    const app = Fastify();
+    app.options('*', async (_request, reply) => reply.code(204).header('access-control-allow-origin', '*').send());
+    await app.register(webhookPlugin, { service: newService(), authenticate, prefix: '/v1' });
+    const base = await listenFastify(app);
+    const response = await fetch(`${base}/v1/webhooks/wh_01JTBQH2FZ8K1RXC0WJ4Z9P3VM`, { method: 'OPTIONS' });
+    expect(response.status).toBe(204);
+    expect(response.headers.get('access-control-allow-origin')).toBe('*');
+  });
+});
+
 describe('Fastify plugin', () => {
   it('keeps its body parser and error handler in its own scope', async () => {
     const app = Fastify();
@@ -151,6 +177,16 @@ describe('Fastify plugin', () => {
   });
 });
 
+describe('request ids', () => {
+  it('are ULIDs carrying the time, distinct across many', () => {
+    const now = Date.UTC(2026, 3, 26, 12);
+    const id = newRequestId(now);
+    expect(id).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+    expect(decodeTime(id)).toBe(now);
+    expect(new Set(Array.from({ length: 5000 }, () => newRequestId(now))).size).toBe(5000);
+  });
+});
+
 describe('createWebhookHandler', () => {
   it('names each wrong option', () => {
     const service = newService();
@@ -189,7 +225,8 @@ describe('createWebhookHandler', () => {
     expect(created.status).toBe(201);
     expect(created.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(JSON.parse(created.body)).toMatchObject({ url: HOOK.url, secret_displayed_once: true });
-    expect(handler.owns('/webhooks/x')).toBe(true);
-    expect(handler.owns('/health')).toBe(false);
+    expect(handler.owns('GET', '/webhooks/x')).toBe(true);
+    expect(handler.owns('GET', '/health')).toBe(false);
+    expect(handler.owns('OPTIONS', '/webhooks')).toBe(false);
   });
 });
