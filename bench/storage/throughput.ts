@@ -1,0 +1,59 @@
+import { pathToFileURL } from 'node:url';
+import type { SqlStorage } from '../../adapters/sql/sql-storage.js';
+import { WebhookService } from '../../src/index.js';
+
+export const PEERS = '/work/shared/peers';
+/** Emitting callers, as in the pg-boss peer. */
+export const CALLERS = 16;
+/** Requests in flight, ours and the peers' alike. */
+export const IN_FLIGHT = 32;
+
+interface PeerReceiver {
+  port: Promise<number>;
+  done: Promise<{ got: number; span_s: number }>;
+  stop: () => void;
+}
+
+export async function startPeerReceiver(n: number): Promise<PeerReceiver> {
+  const lib = (await import(pathToFileURL(`${PEERS}/lib.mjs`).href)) as { startReceiver: (n: number) => PeerReceiver };
+  return lib.startReceiver(n);
+}
+
+const payload = (i: number) => ({ executionId: `exec_${i}`, agentId: 'agt_ghi789', output: 'x'.repeat(200) });
+
+/**
+ * The pg-boss peer's shape: emit n events from 16 concurrent callers with the scheduler
+ * stopped (emits/s), then start it and time until a receiver in another process has all n
+ * (deliveries/s).
+ */
+export async function measureThroughput(storage: SqlStorage, n: number): Promise<{ emitsPerSec: number; deliveriesPerSec: number }> {
+  await storage.migrate();
+  const rx = await startPeerReceiver(n);
+  const hooks = new WebhookService({
+    storage,
+    eventTypes: ['execution.completed'],
+    delivery: { allowHttp: true, allowPrivateNetworks: true, concurrency: IN_FLIGHT * 2, perEndpointConcurrency: IN_FLIGHT, batchSize: 200 },
+  });
+  try {
+    await hooks.create('org_1', { url: `http://127.0.0.1:${await rx.port}/hook`, events: ['execution.completed'] });
+    let next = 0;
+    const caller = async (): Promise<void> => {
+      while (next < n) {
+        const i = next++;
+        await hooks.emit('org_1', { type: 'execution.completed', data: payload(i) });
+      }
+    };
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: CALLERS }, caller));
+    const emitSecs = (performance.now() - t0) / 1000;
+    const t1 = performance.now();
+    hooks.start();
+    await rx.done;
+    const deliverSecs = (performance.now() - t1) / 1000;
+    return { emitsPerSec: n / emitSecs, deliveriesPerSec: n / deliverSecs };
+  } finally {
+    await hooks.stop();
+    rx.stop();
+    await storage.close();
+  }
+}
