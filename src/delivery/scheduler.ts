@@ -42,6 +42,7 @@ export class DeliveryScheduler {
   private running = false;
   private stopping = false;
   private loopDone: Promise<void> | null = null;
+  private stopped: Promise<void> | null = null;
   private unsubscribe: (() => void) | null = null;
   private retentionTimer: NodeJS.Timeout | null = null;
   private pruning: Promise<void> | null = null;
@@ -78,14 +79,23 @@ export class DeliveryScheduler {
     this.mightHaveDue = true;
     this.unsubscribe = this.o.storage.subscribe?.(() => this.wake()) ?? null;
     if (this.o.retention) {
+      // Once now, so short-lived processes prune too, then every interval.
+      void this.prune();
       this.retentionTimer = setInterval(() => void this.prune(), this.o.retention.intervalMs);
       this.retentionTimer.unref();
     }
     this.loopDone = this.loop();
   }
 
-  async stop(): Promise<void> {
-    if (!this.running) return;
+  stop(): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    this.stopped ??= this.shutDown().finally(() => {
+      this.stopped = null;
+    });
+    return this.stopped;
+  }
+
+  private async shutDown(): Promise<void> {
     this.stopping = true;
     this.signal();
     await this.loopDone;

@@ -264,7 +264,7 @@ describe('the delivery loop', () => {
     await h.endpoint();
     h.hooks.start();
     h.hooks.start();
-    await h.hooks.stop();
+    await Promise.all([h.hooks.stop(), h.hooks.stop()]);
     await h.hooks.stop();
     await h.hooks.emit('org_1', { type: 'execution.completed', data: {} });
     await h.hooks.deliverDue();
