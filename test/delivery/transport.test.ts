@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { createSecureContext, createServer as createTlsServer } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkAddress } from '../../src/delivery/address-policy.js';
 import { resolveChecked } from '../../src/delivery/guarded-lookup.js';
@@ -79,6 +81,36 @@ describe('transport faults (each is one failed attempt with its kind, then a ret
     const result = await t.send({ url: `http://127.0.0.1:${port}/hook`, headers: {}, body: '{}' });
     await t.close();
     expect(result).toMatchObject({ statusCode: null, errorKind: 'refused', errorMessage: 'connection refused' });
+  });
+
+  it('https through the pinned lookup keeps the URL\'s name for SNI; an untrusted certificate is kind "tls"', async () => {
+    const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
+    const context = createSecureContext({ key: fixture('self-signed-key.pem'), cert: fixture('self-signed-cert.pem') });
+    const serverNames: string[] = [];
+    const server = createTlsServer({
+      SNICallback: (servername, callback) => {
+        serverNames.push(servername);
+        callback(null, context);
+      },
+    });
+    server.on('tlsClientError', () => {});
+    const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+    const t = new HttpTransport({
+      timeoutMs: 2000,
+      connectTimeoutMs: 1000,
+      maxResponseBytes: 1024,
+      allowPrivateNetworks: true,
+      resolver: async () => [{ address: '127.0.0.1', family: 4 }],
+    });
+    try {
+      const result = await t.send({ url: `https://hooks.test:${port}/hook`, headers: {}, body: '{}' });
+      expect(result).toMatchObject({ statusCode: null, errorKind: 'tls' });
+      expect(result.errorMessage).toMatch(/^TLS handshake failed/);
+      expect(serverNames).toEqual(['hooks.test']);
+    } finally {
+      await t.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('an unresolvable name is kind "dns"', async () => {
