@@ -56,6 +56,10 @@ export interface TestReceiver {
   readonly port: number;
   /** Every request so far, oldest first. */
   readonly requests: readonly ReceivedRequest[];
+  /** Requests being handled right now (arrived, not yet answered or dropped). */
+  readonly inFlight: number;
+  /** The most requests in flight at once so far: checks a sender's concurrency limit. */
+  readonly maxInFlight: number;
   /** Answers the next `times` requests with `behavior` (queued after earlier `respondNext` calls). */
   respondNext(behavior: ReceiverBehavior, times?: number): void;
   /** Answers the next `times` requests with `status` (default 500). */
@@ -70,7 +74,7 @@ export interface TestReceiver {
   releaseHung(status?: number): number;
   /** Resolves with the requests once at least `count` arrived; rejects after `timeoutMs` (default 5000). */
   waitFor(count: number, timeoutMs?: number): Promise<readonly ReceivedRequest[]>;
-  /** Forgets recorded requests and queued behaviors (the default stays). */
+  /** Forgets recorded requests and queued behaviors, and restarts `maxInFlight` (the default behavior stays). */
   clear(): void;
   /** Stops listening and drops every open connection. */
   close(): Promise<void>;
@@ -93,6 +97,8 @@ export async function createTestReceiver(options: TestReceiverOptions = {}): Pro
   const waiters = new Set<() => void>();
   let fallback: ReceiverBehavior = OK;
   let secret = options.secret;
+  let inFlight = 0;
+  let maxInFlight = 0;
 
   const notify = (): void => {
     for (const w of [...waiters]) w();
@@ -171,6 +177,9 @@ export async function createTestReceiver(options: TestReceiverOptions = {}): Pro
   }
 
   const server: Server = createServer((req, res) => {
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    res.once('close', () => inFlight--);
     handle(req, res).catch(() => res.socket?.destroy());
   });
   server.on('connection', (socket) => {
@@ -188,6 +197,12 @@ export async function createTestReceiver(options: TestReceiverOptions = {}): Pro
     url: `http://${urlHost}:${port}${hookPath}`,
     port,
     requests,
+    get inFlight() {
+      return inFlight;
+    },
+    get maxInFlight() {
+      return maxInFlight;
+    },
     respondNext(behavior, times = 1) {
       for (let i = 0; i < times; i++) queue.push(behavior);
     },
@@ -230,6 +245,7 @@ export async function createTestReceiver(options: TestReceiverOptions = {}): Pro
     clear() {
       requests.length = 0;
       queue.length = 0;
+      maxInFlight = inFlight;
     },
     async close() {
       for (const res of hung) res.destroy();

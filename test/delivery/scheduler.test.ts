@@ -11,33 +11,6 @@ afterEach(async () => {
   for (const x of extra.splice(0)) await x.close();
 });
 
-/** Counts requests in flight at the receiver by making every request slow. */
-async function slowReceiver(ms: number) {
-  const receiver = await createTestReceiver();
-  receiver.setDefault({ kind: 'slow', ms });
-  let now = 0;
-  let max = 0;
-  const perPath = new Map<string, number>();
-  const maxPerPath = new Map<string, number>();
-  const origPush = receiver.requests as unknown as { push: (...r: unknown[]) => number };
-  const push = origPush.push.bind(origPush);
-  origPush.push = (...items: unknown[]) => {
-    for (const item of items) {
-      const path = (item as { path: string }).path;
-      now++;
-      max = Math.max(max, now);
-      perPath.set(path, (perPath.get(path) ?? 0) + 1);
-      maxPerPath.set(path, Math.max(maxPerPath.get(path) ?? 0, perPath.get(path)!));
-      setTimeout(() => {
-        now--;
-        perPath.set(path, perPath.get(path)! - 1);
-      }, ms);
-    }
-    return push(...items);
-  };
-  return { receiver, max: () => max, maxPerPath };
-}
-
 describe('the delivery loop', () => {
   it('an idle started scheduler delivers an emit within milliseconds (wake-up, not polling)', async () => {
     h = await harness({ clock: undefined as never, delivery: { pollInterval: '1m' } });
@@ -55,31 +28,43 @@ describe('the delivery loop', () => {
     expect(latencies[2]).toBeLessThan(100);
   });
 
-  it('respects the global and the per-endpoint concurrency limits', async () => {
-    const slow = await slowReceiver(60);
-    extra.push(slow.receiver);
+  it('respects the global concurrency limit', async () => {
+    const receiver = await createTestReceiver();
+    extra.push(receiver);
+    receiver.setDefault({ kind: 'slow', ms: 60 });
     h = await harness({ clock: undefined as never, delivery: { concurrency: 5, perEndpointConcurrency: 2, batchSize: 7 } });
-    for (let e = 0; e < 4; e++) {
-      const { endpoint } = await h.hooks.create('org_1', { url: `${slow.receiver.url}/${e}`, events: ['execution.completed'] });
-      expect(endpoint.id).toBeDefined();
-    }
+    for (let e = 0; e < 4; e++) await h.hooks.create('org_1', { url: `${receiver.url}/${e}`, events: ['execution.completed'] });
     for (let i = 0; i < 10; i++) await h.hooks.emit('org_1', { type: 'execution.completed', data: { i } });
     h.hooks.start();
-    await slow.receiver.waitFor(40, 10_000);
-    expect(slow.max()).toBe(5);
-    expect(Math.max(...slow.maxPerPath.values())).toBe(2);
-    expect(slow.maxPerPath.size).toBe(4);
+    await receiver.waitFor(40, 10_000);
+    expect(receiver.maxInFlight).toBe(5);
+    expect(new Set(receiver.requests.map((r) => r.path)).size).toBe(4);
+  });
+
+  it('respects the per-endpoint concurrency limit', async () => {
+    const receivers = await Promise.all([0, 1, 2].map(() => createTestReceiver()));
+    extra.push(...receivers);
+    h = await harness({ clock: undefined as never, delivery: { concurrency: 100, perEndpointConcurrency: 3 } });
+    for (const receiver of receivers) {
+      receiver.setDefault({ kind: 'slow', ms: 50 });
+      await h.hooks.create('org_1', { url: receiver.url, events: ['execution.completed'] });
+    }
+    for (let i = 0; i < 12; i++) await h.hooks.emit('org_1', { type: 'execution.completed', data: { i } });
+    h.hooks.start();
+    for (const receiver of receivers) await receiver.waitFor(12, 10_000);
+    expect(receivers.map((r) => r.maxInFlight)).toEqual([3, 3, 3]);
   });
 
   it('one slow endpoint with a backlog does not starve the others', async () => {
-    const slow = await slowReceiver(300);
-    extra.push(slow.receiver);
+    const slow = await createTestReceiver();
+    extra.push(slow);
+    slow.setDefault({ kind: 'slow', ms: 300 });
     h = await harness({ clock: undefined as never, delivery: { concurrency: 8, perEndpointConcurrency: 2, batchSize: 50 } });
-    await h.hooks.create('org_1', { url: slow.receiver.url, events: ['execution.failed'] });
+    await h.hooks.create('org_1', { url: slow.url, events: ['execution.failed'] });
     await h.endpoint({ events: ['execution.completed'] });
     for (let i = 0; i < 60; i++) await h.hooks.emit('org_1', { type: 'execution.failed', data: { i } });
     h.hooks.start();
-    await slow.receiver.waitFor(2, 2000);
+    await slow.waitFor(2, 2000);
     const t0 = performance.now();
     await h.hooks.emit('org_1', { type: 'execution.completed', data: {} });
     await h.receiver.waitFor(1, 2000);

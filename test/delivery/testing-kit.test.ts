@@ -109,6 +109,17 @@ describe('createTestReceiver', () => {
     ]);
   });
 
+  it('counts requests in flight', async () => {
+    receiver = await createTestReceiver();
+    receiver.setDefault({ kind: 'slow', ms: 80 });
+    const responses = await Promise.all([post(receiver.url), post(receiver.url), post(receiver.url)]);
+    await Promise.all(responses.map((r) => r.body.dump()));
+    expect(receiver.maxInFlight).toBe(3);
+    expect(receiver.inFlight).toBe(0);
+    receiver.clear();
+    expect(receiver.maxInFlight).toBe(0);
+  });
+
   it('waitFor rejects when the requests do not come', async () => {
     receiver = await createTestReceiver();
     await expect(receiver.waitFor(1, 50)).rejects.toThrow(/expected 1 requests/);
