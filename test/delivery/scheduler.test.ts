@@ -188,21 +188,31 @@ describe('the delivery loop', () => {
     expect(errors).toEqual(['claiming deliveries', 'claiming deliveries']);
   });
 
-  it('retention prunes finished deliveries periodically; prune() does it on demand', async () => {
-    h = await harness({ clock: undefined as never, retention: { maxAge: '1s', interval: '1s' } });
+  it('retention prunes finished deliveries at start and then every interval; prune() does it on demand', async () => {
+    h = await harness({ retention: { maxAge: '1s', interval: '1s' } });
     await h.endpoint();
-    const { deliveries } = await h.hooks.emit('org_1', { type: 'execution.completed', data: {} });
+    const gone = async (id: string) => h!.hooks.getDelivery('org_1', id).then(() => false, (err: { code?: string }) => err.code === 'NOT_FOUND');
+    const first = await h.hooks.emit('org_1', { type: 'execution.completed', data: {} });
     await h.hooks.deliverDue();
-    expect((await h.hooks.getDelivery('org_1', deliveries[0]!.id)).status).toBe('succeeded');
-    h.hooks.start();
-    await sleep(2300);
-    await expect(h.hooks.getDelivery('org_1', deliveries[0]!.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    h.clock.advance('2s');
+    h.hooks.start(); // prunes once at start
+    await sleep(50);
+    expect(await gone(first.deliveries[0]!.id)).toBe(true);
 
-    const again = await h.hooks.emit('org_1', { type: 'execution.completed', data: {} });
+    const second = await h.hooks.emit('org_1', { type: 'execution.completed', data: {} });
     await h.receiver.waitFor(2);
+    await sleep(50);
+    expect(await gone(second.deliveries[0]!.id)).toBe(false);
+    h.clock.advance('2s');
+    await sleep(1100); // the next interval
+    expect(await gone(second.deliveries[0]!.id)).toBe(true);
+
+    const third = await h.hooks.emit('org_1', { type: 'execution.completed', data: {} });
+    await h.receiver.waitFor(3);
     await sleep(20);
-    expect(await h.hooks.prune({ olderThan: new Date(Date.now() + 1000) })).toEqual({ deliveries: 1, attempts: 1, events: 1 });
-    await expect(h.hooks.getDelivery('org_1', again.deliveries[0]!.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await h.hooks.prune({ olderThan: new Date(h.clock.now() + 1) })).toEqual({ deliveries: 1, attempts: 1, events: 1 });
+    expect(await gone(third.deliveries[0]!.id)).toBe(true);
+    expect(await h.hooks.prune({ olderThan: '1d' })).toEqual({ deliveries: 0, attempts: 0, events: 0 });
     await expect(h.hooks.prune({ olderThan: 'whenever' as never })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 
