@@ -1,8 +1,11 @@
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebhookError } from '../../src/errors.js';
+import { memoryStorage } from '../../src/storage/memory.js';
 import type { EndpointRecord } from '../../src/model.js';
 import type { ClaimedDelivery, NextDeliveryState, NewEventWrite, Storage } from '../../src/storage/storage.js';
 import { at, attempt, delivery, endpointRecord, eventWrite, leaseToken, secretValue } from '../support/storage-fixtures.js';
+import { OperationScript, storageOperations } from '../support/storage-operations.js';
 
 /** A storage under test and how to dispose of it. */
 export interface StorageHarness {
@@ -942,6 +945,14 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         expect((await storage().listDeliveries(ORG_A, { limit: 100, status: 'pending', endpointId: endpoint.id })).map((d) => d.nextAttemptAt)).toEqual([at(900_000)]);
       });
 
+      it('without until, includes deliveries created up to now', async () => {
+        const endpoint = await addEndpoint();
+        const write = await addEvent(ORG_A, [endpoint], at(100));
+        await settleDue(at(100), { status: 'failed' });
+        expect(await storage().replayDeliveries(ORG_A, endpoint.id, { since: at(100) }, at(101))).toBe(1);
+        expect(await readDelivery(ORG_A, write.deliveries[0]!.id)).toMatchObject({ status: 'pending', nextAttemptAt: at(101) });
+      });
+
       it('answers 0 for another org’s endpoint and re-enqueues as held for a paused one', async () => {
         const { endpoint, created } = await history();
         expect(await storage().replayDeliveries(ORG_B, endpoint.id, { since: at(0) }, at(50_000))).toBe(0);
@@ -1013,6 +1024,33 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         expect(await storage().prune({ olderThan: at(1_000) })).toEqual({ deliveries: 0, attempts: 0, events: 1 });
         expect(await storage().getEvent(ORG_A, lonely.event.id)).toBeNull();
         expect(await storage().getEvent(ORG_A, newer.event.id)).toEqual(newer.event);
+      });
+    });
+
+    describe('against the reference model', () => {
+      it('random sequences of operations leave it in the same observable state as memory storage, step by step', async () => {
+        await fc.assert(
+          fc.asyncProperty(storageOperations, async (steps) => {
+            // A fresh pair per sequence: nextDueAt and prune see the whole storage.
+            const subject = await open();
+            const reference = memoryStorage();
+            try {
+              const script = new OperationScript();
+              await script.setUp(subject.storage);
+              await script.setUp(reference);
+              for (const step of steps) {
+                const call = await script.prepare(step, reference);
+                const expected = await call(reference);
+                const actual = await call(subject.storage);
+                expect({ step, result: actual }).toEqual({ step, result: expected });
+                expect(await script.observe(subject.storage)).toEqual(await script.observe(reference));
+              }
+            } finally {
+              await subject.close();
+            }
+          }),
+          { numRuns: 15 },
+        );
       });
     });
 
