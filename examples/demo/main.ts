@@ -53,8 +53,9 @@ const hooks = new WebhookService({
   storage,
   eventTypes: ['order.created', 'order.paid', 'order.shipped'],
   retry: { schedule: RETRY_SCHEDULE },
-  // The receiver is on 127.0.0.1 over http: allowed here, refused by default (SSRF guard).
-  delivery: { allowHttp: true, allowPrivateNetworks: true },
+  // The receiver is on 127.0.0.1 over http: allowed here, refused by default (SSRF guard). Retries
+  // due sooner than the poll interval (default 1 s) can wait for the next poll: poll as fast as the schedule.
+  delivery: { allowHttp: true, allowPrivateNetworks: true, pollInterval: '50ms' },
   onEndpointPaused({ endpoint, reason }) {
     progress?.log(`! hookrelay paused ${endpoint.url} (${reason}): the host would email the customer now`);
     resolvePaused(endpoint.id);

@@ -19,6 +19,8 @@ export interface YourAutomationOptions {
   retrySchedule?: readonly Duration[];
   /** Allow `http://127.0.0.1` endpoints: local development and the smoke test only. */
   allowLocalTargets?: boolean;
+  /** How often the scheduler looks for due retries when nothing wakes it. Default 1 s; a schedule in milliseconds needs less. */
+  pollInterval?: Duration;
 }
 
 /** The seed's policy, verbatim: "retried up to 5 times with exponential backoff: 1s, 5s, 30s, 2min, 10min". */
@@ -35,7 +37,11 @@ export function createYourAutomationApp(options: YourAutomationOptions): { app: 
     // "X-YA-Webhook-Signature: sha256=<hex HMAC of the raw body>", with the -Id and -Timestamp headers.
     signing: hmacSha256Hex({ headerPrefix: 'X-YA-Webhook' }),
     retry: { schedule: options.retrySchedule ?? YOUR_AUTOMATION_RETRY_SCHEDULE },
-    delivery: { allowHttp: options.allowLocalTargets ?? false, allowPrivateNetworks: options.allowLocalTargets ?? false },
+    delivery: {
+      allowHttp: options.allowLocalTargets ?? false,
+      allowPrivateNetworks: options.allowLocalTargets ?? false,
+      ...(options.pollInterval === undefined ? {} : { pollInterval: options.pollInterval }),
+    },
     async onEndpointPaused(info) {
       const contact = options.contactFor(info.endpoint.orgId);
       await options.sendEmail(renderPauseEmail(info, contact, options.apiBaseUrl()));

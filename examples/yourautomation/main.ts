@@ -9,7 +9,8 @@
 // Environment: PORT (default 3000; 0 picks a free one), YA_DB (SQLite file, default
 // yourautomation.db), YA_API_KEY (default: a fresh ya_live_… key, printed), YA_MAIL_DIR (write
 // pause emails there instead of the console), YA_RETRY_SCHEDULE (comma-separated durations, to
-// watch the pause happen in seconds), YA_ALLOW_LOCAL_TARGETS=1 (accept http://127.0.0.1 endpoints).
+// watch the pause happen in seconds; YA_POLL_INTERVAL to match a schedule under a second),
+// YA_ALLOW_LOCAL_TARGETS=1 (accept http://127.0.0.1 endpoints).
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { sqliteStorage } from 'hookrelay/sqlite';
@@ -29,6 +30,7 @@ const { app, hooks } = createYourAutomationApp({
   sendEmail: emailOutbox(process.env.YA_MAIL_DIR),
   apiBaseUrl: () => baseUrl,
   ...(retrySchedule ? { retrySchedule } : {}),
+  ...(process.env.YA_POLL_INTERVAL ? { pollInterval: process.env.YA_POLL_INTERVAL } : {}),
   allowLocalTargets: process.env.YA_ALLOW_LOCAL_TARGETS === '1',
 });
 

@@ -36,6 +36,7 @@ describe('examples/yourautomation (Express host reproducing the YourAutomation s
       YA_API_KEY: API_KEY,
       YA_MAIL_DIR: join(dir, 'mail'),
       YA_RETRY_SCHEDULE: RETRY_SCHEDULE_MS.map((ms) => `${ms}ms`).join(','),
+      YA_POLL_INTERVAL: '10ms',
       YA_ALLOW_LOCAL_TARGETS: '1',
     });
   });
