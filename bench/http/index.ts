@@ -39,7 +39,8 @@ const TARGET = 0.7;
 const CONNECTIONS = 10;
 
 type Side = 'Ours' | 'Bare' | 'Work';
-type Ports = Record<`${'express' | 'fastify'}${Side}`, number>;
+type Framework = 'express' | 'fastify';
+type Ports = Record<Side, number>;
 
 interface Servers {
   ports: Ports;
@@ -49,8 +50,9 @@ interface Servers {
   stop(): void;
 }
 
-async function startServers(): Promise<Servers> {
-  const child: ChildProcess = fork(fileURLToPath(new URL('./servers.ts', import.meta.url)), [], {
+/** One child process per framework, so neither's JIT state or heap affects the other's figures. */
+async function startServers(framework: Framework): Promise<Servers> {
+  const child: ChildProcess = fork(fileURLToPath(new URL('./servers.ts', import.meta.url)), [framework], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -105,25 +107,32 @@ function median(values: number[]): number {
 export async function runHttpBench(opts: BenchOptions): Promise<BenchRow[]> {
   const rounds = opts.quick ? 1 : 3;
   const seconds = opts.quick ? 2 : 5;
-  const servers = await startServers();
+  const warmSeconds = opts.quick ? 2 : 4;
   const rows: BenchRow[] = [];
-  try {
-    for (const framework of ['express', 'fastify'] as const) {
-      const port = (side: Side): number => servers.ports[`${framework}${side}`];
+  for (const framework of ['express', 'fastify'] as const) {
+    const servers = await startServers(framework);
+    try {
+      const port = (side: Side): number => servers.ports[side];
       const cases = [
         { method: 'GET', path: `/v1/webhooks/${servers.endpointId}`, label: 'GET /webhooks/:id', baseline: 'Bare', baselineName: `bare ${framework} route`, target: TARGET },
         { method: 'POST', path: '/v1/webhooks', label: 'POST /webhooks', baseline: 'Bare', baselineName: `bare ${framework} route`, target: TARGET },
         // Not a target: the same create behind a bare route shows what the HTTP layer itself adds.
         { method: 'POST', path: '/v1/webhooks', label: 'POST /webhooks (same create)', baseline: 'Work', baselineName: `bare ${framework} route + service.create`, target: undefined },
       ] as const;
+      // Warm every route before measuring any: JIT compilation runs on background threads that
+      // count as server CPU time, and would otherwise land on whichever case runs first.
+      for (const c of cases) {
+        for (const side of ['Ours', c.baseline] as const) {
+          opts.progress?.(`${framework} ${c.label} (warm-up)`);
+          if (c.method === 'POST') await servers.reset();
+          await measure(servers, `http://127.0.0.1:${port(side)}${c.path}`, c.method, warmSeconds);
+        }
+      }
       for (const c of cases) {
         const run = async (side: Side): Promise<Measured> => {
           if (c.method === 'POST') await servers.reset();
           return measure(servers, `http://127.0.0.1:${port(side)}${c.path}`, c.method, seconds);
         };
-        opts.progress?.(`${framework} ${c.label} (warm-up)`);
-        await run('Ours');
-        await run(c.baseline);
         const ours: Measured[] = [];
         const base: Measured[] = [];
         for (let round = 0; round < rounds; round++) {
@@ -152,9 +161,9 @@ export async function runHttpBench(opts: BenchOptions): Promise<BenchRow[]> {
           });
         }
       }
+    } finally {
+      servers.stop();
     }
-  } finally {
-    servers.stop();
   }
   return rows;
 }

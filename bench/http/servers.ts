@@ -1,11 +1,13 @@
 /**
- * The servers under test, run in a child process so the load generator gets the other core:
- * our Express router and Fastify plugin, and beside each a bare route of the same framework
- * that answers the very JSON ours answers, without auth, storage or validation.
+ * The servers under test for one framework (argv[2]: `express` or `fastify`), run in a child
+ * process of their own so the load generator gets the other core and neither framework's JIT
+ * state or heap colours the other's figures. Three servers: ours (the router or plugin), a bare
+ * route answering the very JSON ours answers (no auth, storage or validation), and a bare route
+ * doing the same `service.create` (to isolate what the HTTP layer itself costs).
  *
- * Messages: sends `{ ready, ports, endpointId }` once listening; on `'reset'` swaps in an empty
- * storage (with the GET fixture re-seeded) so POST rounds do not measure a growing store, and
- * answers `{ reset: true }`; on `'cpu'` answers `{ cpuMicros }`, the CPU time this process used.
+ * Messages: sends `{ ports, endpointId }` once listening; on `'reset'` swaps in an empty storage
+ * (the GET fixture re-seeded) so POST rounds do not measure a growing store, and answers
+ * `{ reset: true }`; on `'cpu'` answers `{ cpuMicros }`, the CPU time this process has used.
  */
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -18,9 +20,20 @@ import { memoryStorage } from '../../src/storage/memory.js';
 import type { Storage } from '../../src/storage/storage.js';
 import { CREATE_BODY, TOKEN } from './constants.js';
 
-
-const principal = { orgId: 'org_bench', scopes: ['webhooks:read', 'webhooks:write'] };
-const authenticate = (req: { headers: Record<string, string | string[] | undefined> }) => (req.headers.authorization === TOKEN ? principal : null);
+const SCOPES = ['webhooks:read', 'webhooks:write'];
+const principal = { orgId: 'org_bench', scopes: SCOPES };
+/**
+ * Creates are spread over many organizations, as in production where each holds at most 50
+ * endpoints; piling every create into one org would measure the storage's per-org cap check.
+ */
+const ORGS = 5000;
+let creates = 0;
+const nextOrg = (): string => `org_${creates++ % ORGS}`;
+const authenticate = (req: { method?: string; headers: Record<string, string | string[] | undefined> }) => {
+  if (req.headers.authorization !== TOKEN) return null;
+  return req.method === 'POST' ? { orgId: nextOrg(), scopes: SCOPES } : principal;
+};
+const requestHeaders = { authorization: TOKEN, 'content-type': 'application/json' };
 
 /** A storage whose target can be replaced between rounds, behind one stable object the service holds. */
 function swappableStorage(): { storage: Storage; swap(next: Storage): void } {
@@ -34,7 +47,67 @@ function swappableStorage(): { storage: Storage; swap(next: Storage): void } {
   return { storage, swap: (next) => (target = next) };
 }
 
-async function main(): Promise<void> {
+interface Apps {
+  /** Starts the router or plugin; resolves with its port. */
+  ours(): Promise<number>;
+  /** Starts the bare routes answering `getJson` / `postJson`, and the bare route calling `create`. */
+  bare(getJson: unknown, postJson: unknown, create: (body: unknown) => Promise<unknown>): Promise<{ bare: number; work: number }>;
+}
+
+async function listenExpress(app: express.Express): Promise<number> {
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+async function listenFastify(app: ReturnType<typeof Fastify>): Promise<number> {
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return (app.server.address() as AddressInfo).port;
+}
+
+function expressApps(service: WebhookService): Apps {
+  return {
+    async ours() {
+      const app = express();
+      app.use('/v1', webhookRouter(service, { authenticate }));
+      return listenExpress(app);
+    },
+    async bare(getJson, postJson, create) {
+      const bare = express();
+      bare.get('/v1/webhooks/:id', (_req, res) => {
+        res.json(getJson);
+      });
+      bare.post('/v1/webhooks', express.json(), (_req, res) => {
+        res.status(201).json(postJson);
+      });
+      const work = express();
+      work.post('/v1/webhooks', express.json(), (req, res, next) => {
+        create(req.body).then((out) => res.status(201).json(out), next);
+      });
+      return { bare: await listenExpress(bare), work: await listenExpress(work) };
+    },
+  };
+}
+
+function fastifyApps(service: WebhookService): Apps {
+  return {
+    async ours() {
+      const app = Fastify();
+      await app.register(webhookPlugin, { service, authenticate, prefix: '/v1' });
+      return listenFastify(app);
+    },
+    async bare(getJson, postJson, create) {
+      const bare = Fastify();
+      bare.get('/v1/webhooks/:id', async () => getJson);
+      bare.post('/v1/webhooks', async (_request, reply) => reply.code(201).send(postJson));
+      const work = Fastify();
+      work.post('/v1/webhooks', async (request, reply) => reply.code(201).send(await create(request.body)));
+      return { bare: await listenFastify(bare), work: await listenFastify(work) };
+    },
+  };
+}
+
+async function main(framework: string): Promise<void> {
   const { storage, swap } = swappableStorage();
   const service = new WebhookService({
     storage,
@@ -43,61 +116,18 @@ async function main(): Promise<void> {
   });
   const { endpoint } = await service.create(principal.orgId, JSON.parse(CREATE_BODY));
   const seed = (await storage.getEndpoint(principal.orgId, endpoint.id)) as EndpointRecord;
+  const apps = framework === 'express' ? expressApps(service) : fastifyApps(service);
 
-  const expressOurs = express();
-  expressOurs.use('/v1', webhookRouter(service, { authenticate }));
-  const fastifyOurs = Fastify();
-  await fastifyOurs.register(webhookPlugin, { service, authenticate, prefix: '/v1' });
-
-  const listenExpress = async (app: express.Express): Promise<number> => {
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise<void>((resolve) => server.once('listening', resolve));
-    return (server.address() as AddressInfo).port;
-  };
-  const ports = {
-    expressOurs: await listenExpress(expressOurs),
-    fastifyOurs: (await fastifyOurs.listen({ port: 0, host: '127.0.0.1' }), (fastifyOurs.server.address() as AddressInfo).port),
-    expressBare: 0,
-    fastifyBare: 0,
-    expressWork: 0,
-    fastifyWork: 0,
-  };
-
+  const ours = await apps.ours();
   // The bare routes answer exactly what ours answered, serialized on every request as ours is.
-  const headers = { authorization: TOKEN, 'content-type': 'application/json' };
-  const base = `http://127.0.0.1:${ports.expressOurs}/v1`;
-  const getJson: unknown = await (await fetch(`${base}/webhooks/${endpoint.id}`, { headers })).json();
-  const postJson: unknown = await (await fetch(`${base}/webhooks`, { method: 'POST', headers, body: CREATE_BODY })).json();
-
-  const expressBare = express();
-  expressBare.get('/v1/webhooks/:id', (_req, res) => {
-    res.json(getJson);
-  });
-  expressBare.post('/v1/webhooks', express.json(), (_req, res) => {
-    res.status(201).json(postJson);
-  });
-  ports.expressBare = await listenExpress(expressBare);
-
-  const fastifyBare = Fastify();
-  fastifyBare.get('/v1/webhooks/:id', async () => getJson);
-  fastifyBare.post('/v1/webhooks', async (_request, reply) => reply.code(201).send(postJson));
-  await fastifyBare.listen({ port: 0, host: '127.0.0.1' });
-  ports.fastifyBare = (fastifyBare.server.address() as AddressInfo).port;
-
-  // Bare routes doing the same service call, to isolate what the HTTP layer itself costs.
-  const created = async (body: unknown) => {
-    const { endpoint: e, secret } = await service.create(principal.orgId, body as Parameters<WebhookService['create']>[1]);
-    return { ...e, secret };
+  const base = `http://127.0.0.1:${ours}/v1`;
+  const getJson: unknown = await (await fetch(`${base}/webhooks/${endpoint.id}`, { headers: requestHeaders })).json();
+  const postJson: unknown = await (await fetch(`${base}/webhooks`, { method: 'POST', headers: requestHeaders, body: CREATE_BODY })).json();
+  const create = async (body: unknown) => {
+    const { endpoint: created, secret } = await service.create(nextOrg(), body as Parameters<WebhookService['create']>[1]);
+    return { ...created, secret };
   };
-  const expressWork = express();
-  expressWork.post('/v1/webhooks', express.json(), (req, res, next) => {
-    created(req.body).then((out) => res.status(201).json(out), next);
-  });
-  ports.expressWork = await listenExpress(expressWork);
-  const fastifyWork = Fastify();
-  fastifyWork.post('/v1/webhooks', async (request, reply) => reply.code(201).send(await created(request.body)));
-  await fastifyWork.listen({ port: 0, host: '127.0.0.1' });
-  ports.fastifyWork = (fastifyWork.server.address() as AddressInfo).port;
+  const { bare, work } = await apps.bare(getJson, postJson, create);
 
   process.on('message', async (message) => {
     if (message === 'reset') {
@@ -111,7 +141,9 @@ async function main(): Promise<void> {
     }
   });
   process.on('disconnect', () => process.exit(0));
-  process.send?.({ ready: true, ports, endpointId: endpoint.id });
+  process.send?.({ ports: { Ours: ours, Bare: bare, Work: work }, endpointId: endpoint.id });
 }
 
-await main();
+const framework = process.argv[2];
+if (framework !== 'express' && framework !== 'fastify') throw new Error('usage: servers.ts express|fastify');
+await main(framework);
