@@ -177,18 +177,22 @@ export class OperationScript {
     }
   }
 
-  /** Everything a caller can observe, in a comparable form. */
-  async observe(storage: Storage): Promise<unknown> {
+  /**
+   * What a caller can observe, in a comparable form: states after every step (a few queries),
+   * and with `full` also every attempt log and event (a query per row, so once per sequence).
+   */
+  async observe(storage: Storage, { full = false } = {}): Promise<unknown> {
     const deliveries = await this.allDeliveries(storage);
-    const detailed = await Promise.all(deliveries.map((d) => storage.getDelivery(d.orgId, d.id)));
-    const eventIds = [...new Set(deliveries.map((d) => `${d.orgId} ${d.eventId}`))];
-    const events: (WebhookEvent | null)[] = await Promise.all(eventIds.map((k) => storage.getEvent(k.split(' ')[0] as string, k.split(' ')[1] as string)));
-    return {
+    const state = {
       endpoints: await Promise.all(MODEL_ORGS.map((org) => storage.listEndpoints(org, { limit: 100 }))),
-      deliveries: detailed.map((d) => d && { ...withoutUpdatedAt(d), attempts: d.attempts }),
-      events,
+      deliveries: deliveries.map(withoutUpdatedAt),
       nextDueAt: await storage.nextDueAt(),
     };
+    if (!full) return state;
+    const attempts = await Promise.all(deliveries.map(async (d) => (await storage.getDelivery(d.orgId, d.id))?.attempts));
+    const eventKeys = [...new Map(deliveries.map((d) => [d.eventId, d.orgId])).entries()];
+    const events: (WebhookEvent | null)[] = await Promise.all(eventKeys.map(([eventId, orgId]) => storage.getEvent(orgId, eventId)));
+    return { ...state, attempts, events };
   }
 
   private takeLease(pick: number): { deliveryId: string; token: string } | undefined {
