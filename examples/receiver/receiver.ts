@@ -1,4 +1,4 @@
-import { type IncomingMessage, type Server, createServer } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { type VerifiedWebhookEvent, type VerifyingScheme, isWebhookVerificationError, verifyWebhook } from 'hookrelay';
 
 export interface ReceiverOptions {
@@ -22,7 +22,7 @@ const SEEN_CAPACITY = 10_000;
  */
 export function createReceiver(options: ReceiverOptions): Server {
   const seen = new Set<string>();
-  return createServer(async (request, response) => {
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     if (request.method !== 'POST') {
       response.writeHead(405, { allow: 'POST' }).end();
       return;
@@ -42,17 +42,23 @@ export function createReceiver(options: ReceiverOptions): Server {
       return;
     }
     if (!seen.has(event.id)) {
-      // A throwing handler answers 500 and leaves the id unseen, so hookrelay's retry gets another go.
+      // Marked before handling, so a retry racing a slow first attempt is not handled twice. A
+      // throwing handler answers 500 and unmarks the id, so hookrelay's retry gets another go.
+      seen.add(event.id);
+      if (seen.size > SEEN_CAPACITY) seen.delete(seen.values().next().value as string);
       try {
         await options.onEvent(event);
       } catch {
+        seen.delete(event.id);
         response.writeHead(500).end();
         return;
       }
-      seen.add(event.id);
-      if (seen.size > SEEN_CAPACITY) seen.delete(seen.values().next().value as string);
     }
     response.writeHead(204).end();
+  };
+  // An aborted upload or a bug answers 500 (or drops the connection) instead of crashing the process.
+  return createServer((request, response) => {
+    handle(request, response).catch(() => (response.headersSent ? response.destroy() : response.writeHead(500).end()));
   });
 }
 
