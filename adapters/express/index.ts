@@ -5,6 +5,7 @@ import { createWebhookHandler } from '../../src/http/handler.js';
 import type { HttpResponse, WebhookHttpOptions } from '../../src/http/types.js';
 import { readExpressBody } from './read-body.js';
 
+/** `authenticate` receives the Express `Request`; see `WebhookHttpOptions` for the rest. */
 export type WebhookRouterOptions = WebhookHttpOptions<Request>;
 export type { Principal, Authenticate, WireFormat } from '../../src/http/types.js';
 

@@ -5,6 +5,7 @@ import { createWebhookHandler } from '../../src/http/handler.js';
 import type { HttpResponse, RequestBody, WebhookHttpOptions } from '../../src/http/types.js';
 import type { WebhookService } from '../../src/service.js';
 
+/** Registered with `prefix` beside these; `authenticate` receives the `FastifyRequest`. */
 export interface WebhookPluginOptions extends WebhookHttpOptions<FastifyRequest> {
   service: WebhookService;
 }
@@ -85,3 +86,6 @@ export const webhookPlugin: FastifyPluginAsync<WebhookPluginOptions> = async (fa
     });
   }
 };
+
+// A name in Fastify's plugin tree (`printPlugins`); unlike fastify-plugin's `skip-override`, it keeps encapsulation.
+Object.defineProperty(webhookPlugin, Symbol.for('fastify.display-name'), { value: 'hookrelay' });

@@ -74,6 +74,12 @@ describe.each(HARNESSES)('REST API over $name: deliveries', (harness: Harness) =
       expect.objectContaining({ delivery_id: delivery.id, attempt_number: 1, status_code: 200, error_kind: null, started_at: expect.stringMatching(/Z$/) }),
     ]);
     expect(response.text).not.toContain(endpoint.secret);
+    const list = await api('GET', `/webhooks/${endpoint.id}/deliveries`);
+    const sent = await api('POST', `/webhooks/${endpoint.id}/test`);
+    for (const read of [list, sent]) {
+      expect(read.text).not.toContain(endpoint.secret);
+      expect(read.text).not.toMatch(/"secret/);
+    }
   });
 
   it('GET /webhooks/:id/deliveries lists newest first with filters and cursor pagination', async () => {
