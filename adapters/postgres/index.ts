@@ -43,7 +43,7 @@ export type PostgresStorageOptions = (PostgresConnectionStringOptions | Postgres
   schema?: string;
   /** Backoff for serialization failures, deadlocks and dropped connections. Default: 5 retries from 25 ms. */
   retry?: RetryPolicy;
-  /** Wake idle schedulers through LISTEN/NOTIFY. Default true. */
+  /** LISTEN for wake-ups from other processes (writes always NOTIFY). Default true. */
   notifications?: boolean;
   /** Where LISTEN reconnects are reported. */
   logger?: Logger;
@@ -70,11 +70,11 @@ export function postgresStorage(options: PostgresStorageOptions): SqlStorage {
   let listenPool: (() => Promise<ListenPool>) | undefined;
   if ('connectionString' in options) {
     const pool = lazyPool(options.connectionString, options.max ?? 10);
-    db = new Kysely<HookrelayDatabase>({ dialect: new PostgresDialect({ pool }) });
+    db = new Kysely<HookrelayDatabase>({ dialect: new PostgresDialect({ pool: async () => guardedPool(await pool()) }) });
     ownsDb = true;
     listenPool = pool as unknown as () => Promise<ListenPool>;
   } else if ('pool' in options) {
-    db = new Kysely<HookrelayDatabase>({ dialect: new PostgresDialect({ pool: options.pool }) });
+    db = new Kysely<HookrelayDatabase>({ dialect: new PostgresDialect({ pool: guardedPool(options.pool) }) });
     const pool = options.pool as unknown as ListenPool;
     listenPool = async () => pool;
   } else {
@@ -84,7 +84,7 @@ export function postgresStorage(options: PostgresStorageOptions): SqlStorage {
   }
   const notifier = options.notifications !== false && listenPool ? new PgNotifier(listenPool, notifyChannel(schema), options.logger) : undefined;
   // A host-owned pool must outlive us: destroying this kysely would end it.
-  return new SqlStorage({ dialect, db, schema, ownsDb, retry: options.retry, notifier });
+  return new SqlStorage({ dialect, db, schema, ownsDb, retry: options.retry, notifier, notifyChannel: dialect.notifyChannel });
 }
 
 /** Opens a pg Pool on first use, so importing this module never loads pg. */
@@ -99,5 +99,28 @@ function lazyPool(connectionString: string, max: number): () => Promise<Postgres
       return created as unknown as PostgresPool;
     });
     return pool;
+  };
+}
+
+const GUARDED = Symbol('hookrelay.errorGuard');
+
+/**
+ * pg emits 'error' on a client whose connection breaks; pg-pool listens only while the client
+ * is idle, and kysely not at all, so a server restart during a query would crash the host with
+ * an uncaught exception. Every client we check out gets a permanent listener: the failure still
+ * rejects the query in flight, which the transient-error retry then handles.
+ */
+function guardedPool(pool: PostgresPool): PostgresPool {
+  return {
+    async connect() {
+      const client = await pool.connect();
+      const guarded = client as typeof client & { [GUARDED]?: true; on?: (event: 'error', listener: () => void) => unknown };
+      if (!guarded[GUARDED] && typeof guarded.on === 'function') {
+        guarded.on('error', () => undefined);
+        guarded[GUARDED] = true;
+      }
+      return client;
+    },
+    end: () => pool.end(),
   };
 }

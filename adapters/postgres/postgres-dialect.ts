@@ -50,14 +50,17 @@ export function notifyChannel(schema: string | undefined): string {
   return schema ? `hookrelay_${schema}` : 'hookrelay';
 }
 
-export function postgresDialect(schema: string | undefined): SqlDialect {
+export function postgresDialect(schema: string | undefined): SqlDialect & { notifyChannel: string } {
   const channel = notifyChannel(schema);
   const lockScope = schema ?? '';
   return {
     kind: 'postgres',
+    notifyChannel: channel,
     supportsRowLocks: true,
     // Writers use separate pooled connections and commit in parallel.
     groupCommit: false,
+    dataModifyingCtes: true,
+    numberedParameters: true,
     writeTransaction: (db, work) => db.transaction().execute(work),
     // A transaction-scoped advisory lock per org: creates for one org queue, other orgs pass.
     async lockOrg(tx, orgId) {

@@ -29,6 +29,15 @@ export interface SqlDialect extends ErrorClassifier {
    */
   readonly groupCommit: boolean;
 
+  /**
+   * Data-modifying CTEs (`WITH x AS (INSERT … RETURNING …) INSERT …`): a write of several rows
+   * in several tables becomes one atomic statement, with no BEGIN/COMMIT round trips (Postgres).
+   */
+  readonly dataModifyingCtes: boolean;
+
+  /** Bind parameters are `$1, $2, …` rather than `?`. */
+  readonly numberedParameters: boolean;
+
   /** Runs `work` in a transaction that holds the write lock (SQLite) or may take row locks (Postgres). */
   writeTransaction<T>(db: Db, work: (tx: Db) => Promise<T>): Promise<T>;
 

@@ -17,6 +17,7 @@ import type {
   WriteOptions,
 } from '../../src/storage/storage.js';
 import type { Db, SqlDialect, TableRef } from './dialect.js';
+import { HotQueries } from './hot-queries.js';
 import { runMigrations } from './migrate.js';
 import {
   attemptFromRow,
@@ -28,6 +29,8 @@ import {
   endpointToRow,
   eventFromRow,
   eventToRow,
+  type EndpointRow,
+  type EventRow,
   type NewEventRow,
 } from './rows.js';
 import type { HookrelayDatabase, TableName } from './schema.js';
@@ -53,6 +56,8 @@ export interface SqlStorageConfig {
   ownsDb: boolean;
   retry?: RetryPolicy | undefined;
   notifier?: Notifier | undefined;
+  /** The channel `insertEventAtomic` notifies on (Postgres). */
+  notifyChannel?: string | undefined;
 }
 
 /**
@@ -75,6 +80,8 @@ export class SqlStorage implements Storage {
   private readonly retryPolicy: RetryPolicy | undefined;
   private readonly notifier: Notifier | undefined;
   private closed = false;
+  private readonly hot: HotQueries;
+  private readonly notifyChannel: string | null;
 
   constructor(config: SqlStorageConfig) {
     this.dialect = config.dialect;
@@ -84,6 +91,8 @@ export class SqlStorage implements Storage {
     this.ownsDb = config.ownsDb;
     this.retryPolicy = config.retry;
     this.notifier = config.notifier;
+    this.hot = new HotQueries((name) => this.qualified(name), config.dialect.numberedParameters);
+    this.notifyChannel = config.notifyChannel ?? null;
     if (config.notifier) {
       const notifier = config.notifier;
       this.subscribe = (listener) => notifier.subscribe(listener);
@@ -151,13 +160,7 @@ export class SqlStorage implements Storage {
     // An org holds a bounded number of endpoints (the per-org cap), so the (org_id, id) index
     // plus a filter on the decoded event list is cheaper than a subscription table to keep in sync.
     return this.run(async () => {
-      const rows = await this.db
-        .selectFrom('hookrelay_endpoints')
-        .selectAll()
-        .where('org_id', '=', orgId)
-        .where('deleted_at', 'is', null)
-        .orderBy('id')
-        .execute();
+      const { rows } = await this.hot.liveEndpoints(this.db, orgId);
       return rows.map(endpointFromRow).filter((e) => e.events.includes(eventType));
     });
   }
@@ -265,6 +268,8 @@ export class SqlStorage implements Storage {
         throw asStorageError(error, this.dialect);
       }
     }
+    // One atomic statement needs no transaction of its own (and so no BEGIN/COMMIT round trips).
+    if (this.dialect.dataModifyingCtes) return this.run(() => this.insertEventIn(this.db, write));
     return this.write((tx) => this.insertEventIn(tx, write));
   }
 
@@ -285,8 +290,8 @@ export class SqlStorage implements Storage {
     const endpointIds = [...new Set(rows.map((r) => r.endpoint_id))];
     const [events, endpoints] = await this.run(() =>
       Promise.all([
-        this.db.selectFrom('hookrelay_events').selectAll().where('id', 'in', eventIds).execute(),
-        this.db.selectFrom('hookrelay_endpoints').selectAll().where('id', 'in', endpointIds).execute(),
+        this.hot.byIds<EventRow>(this.db, 'hookrelay_events', eventIds).then((r) => r.rows),
+        this.hot.byIds<EndpointRow>(this.db, 'hookrelay_endpoints', endpointIds).then((r) => r.rows),
       ]),
     );
     const eventById = new Map(events.map((e) => [e.id, eventFromRow(e)]));
@@ -309,6 +314,13 @@ export class SqlStorage implements Storage {
   async completeAttempt(request: CompleteAttemptRequest): Promise<boolean> {
     const { deliveryId, leaseToken, attempt, next, now } = request;
     const nowMs = now.getTime();
+    if (attempt && FINISHED.includes(next.status) && this.dialect.dataModifyingCtes) {
+      // The common case on Postgres: one statement, no transaction round trips.
+      return this.run(async () => {
+        const { rows } = await this.hot.settleFinishedAtomic(this.db, { deliveryId, leaseToken, status: next.status, nowMs }, attempt);
+        return Number(rows[0]?.updated) > 0 || (await this.hot.attemptExists(this.db, attempt.id)).rows.length > 0;
+      });
+    }
     return this.write(async (tx) => {
       let status: DeliveryStatus = next.status;
       let nextAttemptAt: number | null = null;
@@ -324,7 +336,7 @@ export class SqlStorage implements Storage {
           .where('d.id', '=', deliveryId)
           .$if(this.dialect.supportsRowLocks, (qb) => qb.forShare('e'))
           .executeTakeFirst();
-        if (!endpoint?.id || endpoint.deleted_at !== null) status = 'cancelled';
+        if (!endpoint || endpoint.deleted_at !== null) status = 'cancelled';
         else if (endpoint.status === 'paused') status = 'held';
         else {
           status = 'pending';
@@ -332,35 +344,14 @@ export class SqlStorage implements Storage {
         }
       }
       // The lease guard is in the WHERE: a delivery someone else holds now is left alone.
-      const result = await tx
-        .updateTable('hookrelay_deliveries')
-        .set({
-          status,
-          lease_token: null,
-          updated_at: nowMs,
-          next_attempt_at: nextAttemptAt,
-          completed_at: FINISHED.includes(status) ? nowMs : null,
-          ...(attempt
-            ? {
-                attempt_count: sql<number>`attempt_count + 1`,
-                last_attempt_at: attempt.startedAt.getTime(),
-                last_status_code: attempt.statusCode,
-                last_error: attempt.errorKind,
-              }
-            : {}),
-        })
-        .where('id', '=', deliveryId)
-        .where('lease_token', '=', leaseToken)
-        .where('status', '=', 'pending')
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) === 0) {
+      const completedAt = FINISHED.includes(status) ? nowMs : null;
+      const result = await this.hot.settle(tx, { deliveryId, leaseToken, status, nowMs, nextAttemptAt, completedAt }, attempt);
+      if (Number(result.numAffectedRows ?? 0n) === 0) {
         // The attempt id is the primary key: finding it means this very call committed before
         // and only the acknowledgement was lost (a retried call). Report success; record nothing.
-        if (!attempt) return false;
-        const recorded = await tx.selectFrom('hookrelay_attempts').select('id').where('id', '=', attempt.id).executeTakeFirst();
-        return recorded !== undefined;
+        return attempt ? (await this.hot.attemptExists(tx, attempt.id)).rows.length > 0 : false;
       }
-      if (attempt) await tx.insertInto('hookrelay_attempts').values(attemptToRow(attempt)).execute();
+      if (attempt) await this.hot.insertAttempt(tx, attempt);
       return true;
     });
   }
@@ -535,8 +526,31 @@ export class SqlStorage implements Storage {
     // DO NOTHING on any unique conflict: the idempotency index (a racing or earlier emit with
     // the same key) or the primary key (our own commit, retried after a lost acknowledgement).
     // On Postgres a racing insert waits for the first to commit, then conflicts.
-    const inserted = await tx.insertInto('hookrelay_events').values(eventToRow(event)).onConflict((oc) => oc.doNothing()).executeTakeFirst();
-    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
+    const eventRow = eventToRow(event);
+    const wakes = write.deliveries.some((d) => d.status === 'pending');
+    let created: boolean;
+    if (this.dialect.dataModifyingCtes) {
+      try {
+        const { rows } = await this.hot.insertEventAtomic(tx, eventRow, write.deliveries, wakes ? this.notifyChannel : null);
+        created = Number(rows[0]?.created) > 0;
+      } catch (error) {
+        if (this.dialect.isUniqueViolation(error)) throw new WebhookError('CONFLICT', 'delivery id already exists', { cause: error });
+        throw error;
+      }
+    } else {
+      created = Number((await this.hot.insertEvent(tx, eventRow)).numAffectedRows ?? 0n) > 0;
+      if (created) {
+        try {
+          for (const batch of chunks(write.deliveries, INSERT_CHUNK)) if (batch.length) await this.hot.insertDeliveries(tx, batch);
+        } catch (error) {
+          // The caller's transaction rolls back with this throw, the event row included.
+          if (this.dialect.isUniqueViolation(error)) throw new WebhookError('CONFLICT', 'delivery id already exists', { cause: error });
+          throw error;
+        }
+        if (wakes) await this.dialect.notify?.(tx);
+      }
+    }
+    if (!created) {
       const sameId = await tx.selectFrom('hookrelay_events').selectAll().where('id', '=', event.id).executeTakeFirst();
       const existing =
         sameId ??
@@ -554,16 +568,6 @@ export class SqlStorage implements Storage {
       const deliveries = await tx.selectFrom('hookrelay_deliveries').selectAll().where('event_id', '=', existing.id).orderBy('id').execute();
       return { event: eventFromRow(existing), deliveries: deliveries.map(deliveryFromRow), created: sameId !== undefined };
     }
-    try {
-      for (const batch of chunks(write.deliveries, INSERT_CHUNK)) {
-        await tx.insertInto('hookrelay_deliveries').values(batch.map(deliveryToRow)).execute();
-      }
-    } catch (error) {
-      // The caller's transaction rolls back with this throw, the event row included.
-      if (this.dialect.isUniqueViolation(error)) throw new WebhookError('CONFLICT', 'delivery id already exists', { cause: error });
-      throw error;
-    }
-    if (write.deliveries.some((d) => d.status === 'pending')) await this.dialect.notify?.(tx);
     return { event: structuredClone(event), deliveries: write.deliveries.map((d) => structuredClone(d)), created: true };
   }
 
@@ -639,6 +643,7 @@ export class SqlStorage implements Storage {
     (transaction) => this.run(() => this.dialect.writeTransaction(this.db, transaction)),
     (error) => this.dialect.isTransient(error),
     (error) => asStorageError(error, this.dialect),
+    (tx, action) => this.hot.savepoint(tx, action),
   );
 
   private run<T>(work: () => Promise<T>): Promise<T> {
@@ -687,6 +692,7 @@ class GroupCommit {
     private readonly transaction: <T>(work: (tx: Db) => Promise<T>) => Promise<T>,
     private readonly isTransient: (error: unknown) => boolean,
     private readonly asStorageError: (error: unknown) => unknown,
+    private readonly savepoint: (tx: Db, action: 'SAVEPOINT' | 'RELEASE' | 'ROLLBACK TO') => Promise<unknown>,
   ) {}
 
   write<T>(work: (tx: Db) => Promise<T>): Promise<T> {
@@ -711,14 +717,14 @@ class GroupCommit {
           outcomes = await this.transaction(async (tx) => {
             const results: typeof outcomes = [];
             for (const item of group) {
-              await sql`SAVEPOINT hookrelay_write`.execute(tx);
+              await this.savepoint(tx, 'SAVEPOINT');
               try {
                 const value = await item.work(tx);
-                await sql`RELEASE hookrelay_write`.execute(tx);
+                await this.savepoint(tx, 'RELEASE');
                 results.push({ ok: true, value });
               } catch (error) {
-                await sql`ROLLBACK TO hookrelay_write`.execute(tx);
-                await sql`RELEASE hookrelay_write`.execute(tx);
+                await this.savepoint(tx, 'ROLLBACK TO');
+                await this.savepoint(tx, 'RELEASE');
                 // Busy or lost connection: retry the whole group rather than fail one write.
                 if (this.isTransient(error)) throw error;
                 results.push({ ok: false, error: this.asStorageError(error) });

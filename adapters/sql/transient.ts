@@ -45,9 +45,16 @@ export function errorCode(error: unknown): string | undefined {
  * `WebhookError('STORAGE_UNAVAILABLE')` with the driver's error as its cause.
  */
 export async function withTransientRetry<T>(work: () => Promise<T>, classifier: ErrorClassifier, policy: RetryPolicy = {}): Promise<T> {
+  // The first try runs bare: p-retry's bookkeeping costs more than a small query, and almost
+  // every call succeeds at once.
+  try {
+    return await work();
+  } catch (error) {
+    if (!classifier.isTransient(error) || (policy.retries ?? 5) === 0) throw asStorageError(error, classifier);
+  }
   try {
     return await pRetry(work, {
-      retries: policy.retries ?? 5,
+      retries: Math.max(0, (policy.retries ?? 5) - 1),
       minTimeout: policy.minTimeoutMs ?? 25,
       maxTimeout: policy.maxTimeoutMs ?? 1000,
       factor: 2,

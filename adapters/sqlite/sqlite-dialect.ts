@@ -57,6 +57,8 @@ export const sqliteDialect: SqlDialect = {
   kind: 'sqlite',
   supportsRowLocks: false,
   groupCommit: true,
+  dataModifyingCtes: false,
+  numberedParameters: false,
   writeTransaction: immediateTransaction,
   // BEGIN IMMEDIATE already serialises every writer, in this process and in any other.
   lockOrg: noop,

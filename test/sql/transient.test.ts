@@ -174,6 +174,13 @@ describePostgres('Postgres: transient failures', (url) => {
       await storage.insertEvent(eventWrite(ORG, [endpoint], { createdAt: at(round + 1) }));
     }
     expect(await storage.listDeliveries(ORG, { limit: 10 })).toHaveLength(3);
+    // Connections killed while queries are in flight: the queries are retried, and the broken
+    // clients never surface as an uncaught 'error' that would take the host process down.
+    for (let round = 0; round < 3; round++) {
+      const reads = Array.from({ length: 12 }, () => storage.getEndpoint(ORG, endpoint.id));
+      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'hookrelay_reset_test'`);
+      for (const read of await Promise.all(reads)) expect(read).toEqual(endpoint);
+    }
     await storage.close();
     await admin.query(`DROP SCHEMA "${schema}" CASCADE`);
     await admin.end();

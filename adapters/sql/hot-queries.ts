@@ -1,0 +1,240 @@
+import { CompiledQuery, type QueryResult } from 'kysely';
+import type { Attempt, Delivery } from '../../src/model.js';
+import type { Db } from './dialect.js';
+import { attemptToRow, deliveryToRow, type DeliveryRow, type EndpointRow, type EventRow, type NewEventRow } from './rows.js';
+import type { TableName } from './schema.js';
+
+const DELIVERY_COLUMNS = [
+  'id',
+  'org_id',
+  'event_id',
+  'endpoint_id',
+  'event_type',
+  'status',
+  'attempt_count',
+  'next_attempt_at',
+  'last_attempt_at',
+  'last_status_code',
+  'last_error',
+  'created_at',
+  'updated_at',
+  'completed_at',
+] as const;
+
+const ATTEMPT_COLUMNS = [
+  'id',
+  'delivery_id',
+  'org_id',
+  'endpoint_id',
+  'attempt_number',
+  'started_at',
+  'duration_ms',
+  'status_code',
+  'error_kind',
+  'error_message',
+  'response_excerpt',
+] as const;
+
+/**
+ * The statements on the emit and delivery paths, as fixed SQL text run through
+ * `db.executeQuery`. Building and compiling a kysely query costs several times more than
+ * running a small indexed statement; these run thousands of times a second, so their text is
+ * built once per storage (and, on SQLite, prepared once). Written with `?`; Postgres gets `$n`.
+ */
+export class HotQueries {
+  private readonly texts = new Map<string, string>();
+
+  constructor(
+    private readonly table: (name: TableName) => string,
+    private readonly numbered: boolean,
+  ) {}
+
+  /** Served by (org_id, id): an org's live endpoints, filtered by event type in memory by the caller. */
+  liveEndpoints(db: Db, orgId: string): Promise<QueryResult<EndpointRow>> {
+    return this.run(db, 'liveEndpoints', () => `SELECT * FROM ${this.table('hookrelay_endpoints')} WHERE org_id = ? AND deleted_at IS NULL ORDER BY id`, [
+      orgId,
+    ]);
+  }
+
+  /** Primary-key lookups for a claimed batch's events or endpoints. */
+  byIds<R extends EventRow | EndpointRow>(db: Db, name: 'hookrelay_events' | 'hookrelay_endpoints', ids: string[]): Promise<QueryResult<R>> {
+    return this.run(db, `${name}:${ids.length}`, () => `SELECT * FROM ${this.table(name)} WHERE id IN (${marks(ids.length)})`, ids);
+  }
+
+  /** ON CONFLICT DO NOTHING: the idempotency index or the primary key decides, race-free. */
+  insertEvent(db: Db, row: NewEventRow): Promise<QueryResult<never>> {
+    return this.run(
+      db,
+      'insertEvent',
+      () =>
+        `INSERT INTO ${this.table('hookrelay_events')} (id, org_id, type, data, idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      [row.id, row.org_id, row.type, row.data, row.idempotency_key, row.created_at],
+    );
+  }
+
+  insertDeliveries(db: Db, deliveries: Delivery[]): Promise<QueryResult<never>> {
+    const params: unknown[] = [];
+    for (const d of deliveries) {
+      const row = deliveryToRow(d) as Record<string, unknown>;
+      for (const c of DELIVERY_COLUMNS) params.push(row[c]);
+    }
+    return this.run(
+      db,
+      `insertDeliveries:${deliveries.length}`,
+      () =>
+        `INSERT INTO ${this.table('hookrelay_deliveries')} (${DELIVERY_COLUMNS.join(', ')}) VALUES ${Array.from(
+          { length: deliveries.length },
+          () => `(${marks(DELIVERY_COLUMNS.length)})`,
+        ).join(', ')}`,
+      params,
+    );
+  }
+
+  /**
+   * Moves a leased delivery to its next state, guarded by the lease in the WHERE; with an
+   * attempt, counts it and copies its outcome onto the delivery.
+   */
+  settle(
+    db: Db,
+    s: { deliveryId: string; leaseToken: string; status: string; nowMs: number; nextAttemptAt: number | null; completedAt: number | null },
+    attempt: Attempt | null,
+  ): Promise<QueryResult<never>> {
+    const base = [s.status, s.nowMs, s.nextAttemptAt, s.completedAt];
+    const where = [s.deliveryId, s.leaseToken];
+    if (!attempt) {
+      return this.run(
+        db,
+        'settle',
+        () =>
+          `UPDATE ${this.table('hookrelay_deliveries')} SET status = ?, lease_token = NULL, updated_at = ?, next_attempt_at = ?, completed_at = ?
+           WHERE id = ? AND lease_token = ? AND status = 'pending'`,
+        [...base, ...where],
+      );
+    }
+    return this.run(
+      db,
+      'settleAttempt',
+      () =>
+        `UPDATE ${this.table('hookrelay_deliveries')} SET status = ?, lease_token = NULL, updated_at = ?, next_attempt_at = ?, completed_at = ?,
+           attempt_count = attempt_count + 1, last_attempt_at = ?, last_status_code = ?, last_error = ?
+         WHERE id = ? AND lease_token = ? AND status = 'pending'`,
+      [...base, attempt.startedAt.getTime(), attempt.statusCode, attempt.errorKind, ...where],
+    );
+  }
+
+  insertAttempt(db: Db, attempt: Attempt): Promise<QueryResult<never>> {
+    const row = attemptToRow(attempt) as Record<string, unknown>;
+    return this.run(
+      db,
+      'insertAttempt',
+      () => `INSERT INTO ${this.table('hookrelay_attempts')} (${ATTEMPT_COLUMNS.join(', ')}) VALUES (${marks(ATTEMPT_COLUMNS.length)})`,
+      ATTEMPT_COLUMNS.map((c) => row[c]),
+    );
+  }
+
+  attemptExists(db: Db, attemptId: string): Promise<QueryResult<{ id: string }>> {
+    return this.run(db, 'attemptExists', () => `SELECT id FROM ${this.table('hookrelay_attempts')} WHERE id = ?`, [attemptId]);
+  }
+
+  /** Postgres only: event, deliveries and wake-up in one statement (see `insertEventAtomic`). */
+  insertEventAtomic(db: Db, event: NewEventRow, deliveries: Delivery[], notifyChannel: string | null): Promise<QueryResult<{ created: string | number }>> {
+    const rows = deliveries.map((d) => deliveryToRow(d));
+    return this.run(
+      db,
+      'insertEventAtomic',
+      () => `
+        WITH ev AS (
+          INSERT INTO ${this.table('hookrelay_events')} (id, org_id, type, data, idempotency_key, created_at)
+          VALUES (?::text, ?::text, ?::text, ?::text, ?::text, ?::bigint)
+          ON CONFLICT DO NOTHING
+          RETURNING id
+        ), dl AS (
+          INSERT INTO ${this.table('hookrelay_deliveries')} (${DELIVERY_COLUMNS.join(', ')})
+          SELECT ${DELIVERY_COLUMNS.map((c) => `d.${c}`).join(', ')}
+          FROM json_to_recordset(?::json) AS d(id text, org_id text, event_id text, endpoint_id text, event_type text, status text,
+            attempt_count integer, next_attempt_at bigint, last_attempt_at bigint, last_status_code integer, last_error text,
+            created_at bigint, updated_at bigint, completed_at bigint)
+          WHERE EXISTS (SELECT 1 FROM ev)
+          RETURNING 1
+        ), wake AS (
+          SELECT pg_notify(?::text, '') FROM ev WHERE ?::boolean
+        )
+        SELECT (SELECT count(*) FROM ev) AS created, (SELECT count(*) FROM dl) AS deliveries, (SELECT count(*) FROM wake) AS woken`,
+      [
+        event.id,
+        event.org_id,
+        event.type,
+        event.data,
+        event.idempotency_key,
+        event.created_at,
+        JSON.stringify(rows),
+        notifyChannel ?? '',
+        notifyChannel !== null,
+      ],
+    );
+  }
+
+  /**
+   * Postgres only: a finished attempt (succeeded, failed, cancelled) recorded in one statement,
+   * no transaction: the guarded UPDATE and the attempt INSERT that depends on it are one
+   * atomic statement. Returns how many deliveries it moved (0: the lease was not ours).
+   */
+  settleFinishedAtomic(
+    db: Db,
+    s: { deliveryId: string; leaseToken: string; status: string; nowMs: number },
+    attempt: Attempt,
+  ): Promise<QueryResult<{ updated: string | number }>> {
+    const a = attemptToRow(attempt) as Record<string, unknown>;
+    return this.run(
+      db,
+      'settleFinishedAtomic',
+      () => `
+        WITH upd AS (
+          UPDATE ${this.table('hookrelay_deliveries')} SET status = ?::text, lease_token = NULL, updated_at = ?::bigint, next_attempt_at = NULL,
+            completed_at = ?::bigint, attempt_count = attempt_count + 1, last_attempt_at = ?::bigint, last_status_code = ?::integer, last_error = ?::text
+          WHERE id = ?::text AND lease_token = ?::text AND status = 'pending'
+          RETURNING id
+        ), att AS (
+          INSERT INTO ${this.table('hookrelay_attempts')} (${ATTEMPT_COLUMNS.join(', ')})
+          SELECT ?::text, ?::text, ?::text, ?::text, ?::integer, ?::bigint, ?::double precision, ?::integer, ?::text, ?::text, ?::text FROM upd
+          ON CONFLICT DO NOTHING
+          RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM upd) AS updated, (SELECT count(*) FROM att) AS recorded`,
+      [
+        s.status,
+        s.nowMs,
+        s.nowMs,
+        attempt.startedAt.getTime(),
+        attempt.statusCode,
+        attempt.errorKind,
+        s.deliveryId,
+        s.leaseToken,
+        ...ATTEMPT_COLUMNS.map((c) => a[c]),
+      ],
+    );
+  }
+
+  savepoint(db: Db, action: 'SAVEPOINT' | 'RELEASE' | 'ROLLBACK TO'): Promise<QueryResult<never>> {
+    return this.run(db, action, () => `${action} hookrelay_write`, []);
+  }
+
+  private run<R>(db: Db, key: string, build: () => string, params: unknown[]): Promise<QueryResult<R>> {
+    let text = this.texts.get(key);
+    if (text === undefined) {
+      text = this.numbered ? toNumbered(build()) : build();
+      this.texts.set(key, text);
+    }
+    return db.executeQuery<R>(CompiledQuery.raw(text, params));
+  }
+}
+
+function marks(n: number): string {
+  return Array.from({ length: n }, () => '?').join(', ');
+}
+
+/** `?` → `$1, $2, …` (our texts carry no `?` inside string literals). */
+function toNumbered(text: string): string {
+  let n = 0;
+  return text.replace(/\?/g, () => `$${++n}`);
+}
