@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { type IncomingMessage, type Server, createServer } from 'node:http';
 import express from 'express';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -209,6 +209,28 @@ describe('createWebhookHandler', () => {
     const response = await handler.handle({ method: 'GET', path: '/webhooks', query: '', headers: {}, readBody: async () => ({ kind: 'empty' }), native: null });
     expect(response.status).toBe(403);
     expect(JSON.parse(response.body).error).toMatchObject({ code: 'FORBIDDEN', message: 'go away' });
+  });
+
+  it('mounts on a bare node:http server in a dozen lines', async () => {
+    const handler = createWebhookHandler(newService(), { authenticate: (req: IncomingMessage) => authenticate(req as never) });
+    const server = createServer((req, res) => {
+      const [path = '/', query = ''] = (req.url ?? '/').split('?', 2);
+      const readBody = async () => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of req) chunks.push(chunk as Buffer);
+        return { kind: 'bytes' as const, bytes: Buffer.concat(chunks) };
+      };
+      void handler.handle({ method: req.method ?? 'GET', path, query, headers: req.headers, readBody, native: req }).then((r) => {
+        res.writeHead(r.status, r.headers).end(r.body);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    closers.push(() => new Promise((resolve) => server.close(resolve)));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const created = await fetch(`${base}/webhooks`, { method: 'POST', headers: json, body: JSON.stringify(HOOK) });
+    expect(created.status).toBe(201);
+    const malformed = await fetch(`${base}/webhooks`, { method: 'POST', headers: json, body: '{' });
+    expect(malformed.status).toBe(400);
   });
 
   it('answers framework-free requests (for hosts on other frameworks)', async () => {
