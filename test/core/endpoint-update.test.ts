@@ -3,8 +3,16 @@ import { ORG, VALID_INPUT, endpointService } from '../support/endpoint-service.j
 import { rejectsValidation, rejectsWith } from '../support/webhook-error-assertions.js';
 import { eventWrite } from '../support/storage-fixtures.js';
 
-// Seed (DESIGN): "PATCH changes events/status/url/description; DELETE answers { id, deleted: true }."
+// Seed (yourautomation): "Update a Webhook / PATCH /v1/webhooks/:id / Request
+// { "events": ["execution.completed", "execution.failed"], "status": "paused" }".
 describe('update', () => {
+  it("applies the seed's own request: new events and status paused in one call", async () => {
+    const { service } = endpointService();
+    const { endpoint } = await service.create(ORG, VALID_INPUT);
+    const updated = await service.update(ORG, endpoint.id, { events: ['execution.completed', 'execution.failed'], status: 'paused' });
+    expect(updated).toMatchObject({ events: ['execution.completed', 'execution.failed'], status: 'paused', pausedReason: 'manual' });
+  });
+
   it('changes url, events, description and filter, keeps the rest, and stamps updatedAt', async () => {
     const { service, clock } = endpointService();
     const { endpoint } = await service.create(ORG, { ...VALID_INPUT, description: 'before', filter: { agentId: 'a' } });
@@ -41,6 +49,7 @@ describe('update', () => {
     expect(await storage.getEndpoint(ORG, endpoint.id)).toEqual(before);
   });
 
+  // Seed (yourautomation): "Reactivate paused webhooks from the dashboard or via the API."
   it("status 'paused' pauses by hand and holds pending deliveries; 'active' resumes and makes them due now", async () => {
     const { service, storage, clock } = endpointService();
     const { endpoint } = await service.create(ORG, VALID_INPUT);
@@ -58,6 +67,7 @@ describe('update', () => {
   });
 });
 
+// Seed (yourautomation): "DELETE /v1/webhooks/:id / Response (200) { "id": "wh_abc123def456", "deleted": true }".
 describe('delete', () => {
   it('answers { id, deleted: true }, and every later read or write of it fails NOT_FOUND', async () => {
     const { service } = endpointService();
