@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { importSpecifier } from './typedoc-module-names.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
@@ -75,6 +76,15 @@ for (const extension of ['.js', '.cjs']) {
   const duplicated = [...definedIn].filter(([, files]) => files.length > 1);
   if (duplicated.length) throw new Error(`classes bundled more than once (${extension}): ${duplicated.map(([n, f]) => `${n} in ${f.join(', ')}`).join('; ')}`);
   console.log(`ok ${extension}: ${definedIn.size} classes, each defined once`);
+}
+
+step('the API reference covers every exported subpath');
+{
+  const typedoc = JSON.parse(readFileSync(join(root, 'typedoc.json'), 'utf8'));
+  const documented = new Set(typedoc.entryPoints.map((file) => importSpecifier(file.replace(/\.ts$/, ''))));
+  const missing = exportedSubpaths().filter((spec) => !documented.has(spec));
+  if (missing.length) throw new Error(`typedoc.json entryPoints lack ${missing.join(', ')}`);
+  console.log(`ok typedoc.json documents ${[...documented].join(', ')}`);
 }
 
 step('publint');
