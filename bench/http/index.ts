@@ -53,7 +53,7 @@ interface Servers {
 /** One child process per framework, so neither's JIT state or heap affects the other's figures. */
 async function startServers(framework: Framework): Promise<Servers> {
   const child: ChildProcess = fork(fileURLToPath(new URL('./servers.ts', import.meta.url)), [framework], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', '--expose-gc'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const ready = await new Promise<{ ports: Ports; endpointId: string }>((resolve, reject) => {
@@ -124,13 +124,13 @@ export async function runHttpBench(opts: BenchOptions): Promise<BenchRow[]> {
       for (const c of cases) {
         for (const side of ['Ours', c.baseline] as const) {
           opts.progress?.(`${framework} ${c.label} (warm-up)`);
-          if (c.method === 'POST') await servers.reset();
+          await servers.reset();
           await measure(servers, `http://127.0.0.1:${port(side)}${c.path}`, c.method, warmSeconds);
         }
       }
       for (const c of cases) {
         const run = async (side: Side): Promise<Measured> => {
-          if (c.method === 'POST') await servers.reset();
+          await servers.reset();
           return measure(servers, `http://127.0.0.1:${port(side)}${c.path}`, c.method, seconds);
         };
         const ours: Measured[] = [];
