@@ -5,9 +5,9 @@
  * and each figure is the median of its rounds, so drift hits both sides alike.
  *
  * Two figures per case. Wall clock: requests/s as autocannon saw them. Per server CPU-second:
- * requests divided by the CPU time the server process used meanwhile, i.e. the req/s one fully
- * used core sustains. On a shared machine the wall-clock figure mostly measures the neighbours;
- * the CPU-normalised one is what the target is judged on.
+ * requests divided by the CPU time the server's event-loop thread used meanwhile, i.e. the req/s
+ * a saturated server sustains. On a shared machine the wall-clock figure mostly measures the
+ * neighbours; the CPU-normalised one is what the target is judged on.
  *
  * Standalone: `npx tsx bench/http/index.ts [--quick]`.
  */
