@@ -77,7 +77,7 @@ const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
 async function callApi(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
   const response = await fetch(`${api}${path}`, {
     method,
-    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${API_KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const json = (await response.json()) as Record<string, unknown>;
@@ -112,20 +112,26 @@ progress.log(`emitted ${EVENTS} events, ${EVENTS * 3} deliveries`);
 
 // initech exhausts its schedule and is paused; its other deliveries are held, not dropped.
 await paused;
+// Give the pause a moment on screen: new and pending initech deliveries now wait as `held`.
+await new Promise((resolve) => setTimeout(resolve, 1500));
 initechBehaviour.recover();
 await callApi('PATCH', `/webhooks/${endpointIds.initech}`, { status: 'active' });
+progress.resumed(endpointIds.initech as string);
 progress.log('initech fixed its endpoint; PATCH /v1/webhooks/… {"status":"active"} → held deliveries flow again');
-const exhausted = await hooks.listDeliveries(ORG_ID, { endpointId: endpointIds.initech as string, status: 'failed', limit: 100 });
-for (const delivery of exhausted.data) {
-  await hooks.retryDelivery(ORG_ID, delivery.id);
-  progress.retriedByHand(delivery.endpointId, delivery.id);
-}
-if (exhausted.data.length) progress.log(`retried ${exhausted.data.length} delivery(ies) that had exhausted the schedule`);
 
-// Done when nothing is pending or held any more.
+// Done when nothing is pending or held any more. A delivery that exhausted its schedule is `failed`
+// (terminal): the customer retries it through the API, here as soon as it shows up, since an
+// attempt in flight when the endpoint was paused can still exhaust after the resume.
+const initech = endpointIds.initech as string;
 for (;;) {
+  const exhausted = (await callApi('GET', `/webhooks/${initech}/deliveries?status=failed&limit=100`)).data as { id: string }[];
+  for (const { id } of exhausted) {
+    await callApi('POST', `/webhooks/${initech}/deliveries/${id}/retry`);
+    progress.retriedByHand(initech, id);
+    progress.log(`POST /v1/webhooks/…/deliveries/${id}/retry: it had exhausted the schedule`);
+  }
   const open = await Promise.all(['pending', 'held'].map((status) => hooks.listDeliveries(ORG_ID, { status: status as 'pending' | 'held', limit: 1 })));
-  if (open.every((page) => page.data.length === 0)) break;
+  if (exhausted.length === 0 && open.every((page) => page.data.length === 0)) break;
   await new Promise((resolve) => setTimeout(resolve, 100));
 }
 progress.stop();

@@ -5,6 +5,8 @@ interface EndpointProgress {
   emitted: number;
   delivered: Set<string>;
   retrying: Set<string>;
+  /** Kept while the endpoint is paused; delivered once it is resumed. */
+  held: Set<string>;
   failed: Set<string>;
   attempts: number;
   failedAttempts: number;
@@ -45,6 +47,7 @@ export class Progress {
       const p = this.endpoints.get(delivery.endpointId);
       if (!p) return;
       p.retrying.delete(delivery.id);
+      p.held.delete(delivery.id);
       p.failed.delete(delivery.id);
       p.delivered.add(delivery.id);
       p.endToEndMs.push((delivery.completedAt ?? new Date()).getTime() - delivery.createdAt.getTime());
@@ -62,6 +65,13 @@ export class Progress {
       p.retrying.delete(delivery.id);
       p.failed.add(delivery.id);
     });
+    // A paused endpoint's pending deliveries are held, not dropped.
+    hooks.on('endpointPaused', ({ endpoint }) => {
+      const p = this.endpoints.get(endpoint.id);
+      if (!p) return;
+      for (const id of p.retrying) p.held.add(id);
+      p.retrying.clear();
+    });
   }
 
   track(endpointId: string, name: string): void {
@@ -70,6 +80,7 @@ export class Progress {
       emitted: 0,
       delivered: new Set(),
       retrying: new Set(),
+      held: new Set(),
       failed: new Set(),
       attempts: 0,
       failedAttempts: 0,
@@ -84,6 +95,14 @@ export class Progress {
       const p = this.endpoints.get(id);
       if (p) p.emitted++;
     }
+  }
+
+  /** The endpoint was resumed: its held deliveries are due again. */
+  resumed(endpointId: string): void {
+    const p = this.endpoints.get(endpointId);
+    if (!p) return;
+    for (const id of p.held) p.retrying.add(id);
+    p.held.clear();
   }
 
   /** A delivery that exhausted its schedule is being retried by hand. */
@@ -129,17 +148,17 @@ export class Progress {
   }
 
   private rows(): string[] {
-    const header = `  ${'endpoint'.padEnd(9)} ${'delivered'.padStart(10)} ${'retrying'.padStart(9)} ${'failed'.padStart(7)} ${'attempts'.padStart(9)}   last attempt`;
+    const header = `  ${'endpoint'.padEnd(9)} ${'delivered'.padStart(10)} ${'retrying'.padStart(9)} ${'held'.padStart(5)} ${'failed'.padStart(7)} ${'attempts'.padStart(9)}   last attempt`;
     const lines = [...this.endpoints.values()].map(
       (p) =>
-        `  ${p.name.padEnd(9)} ${`${p.delivered.size}/${p.emitted}`.padStart(10)} ${String(p.retrying.size).padStart(9)} ${String(p.failed.size).padStart(7)} ${String(p.attempts).padStart(9)}   ${p.lastAttempt}`,
+        `  ${p.name.padEnd(9)} ${`${p.delivered.size}/${p.emitted}`.padStart(10)} ${String(p.retrying.size).padStart(9)} ${String(p.held.size).padStart(5)} ${String(p.failed.size).padStart(7)} ${String(p.attempts).padStart(9)}   ${p.lastAttempt}`,
     );
     return [header, ...lines];
   }
 
   private oneLine(): string {
     return `progress: ${[...this.endpoints.values()]
-      .map((p) => `${p.name} delivered ${p.delivered.size}/${p.emitted}, retrying ${p.retrying.size}, failed ${p.failed.size}`)
+      .map((p) => `${p.name} delivered ${p.delivered.size}/${p.emitted}, retrying ${p.retrying.size}, held ${p.held.size}, failed ${p.failed.size}`)
       .join(' | ')}`;
   }
 

@@ -17,6 +17,9 @@ describe('npm run demo (examples/demo)', () => {
     expect(code, output).toBe(0);
     expect(output).toMatch(/POST \/v1\/webhooks → wh_\S+ for acme/);
     expect(output).toMatch(/hookrelay paused http:\/\/127\.0\.0\.1:\d+\/initech \(failing\)/);
+    // While paused, initech's deliveries are held, not dropped; the exhausted one is retried through the API.
+    expect(output).toMatch(/initech delivered 0\/9, retrying 0, held [1-9]\d*, failed [1-9]/);
+    expect(output).toMatch(/POST \/v1\/webhooks\/…\/deliveries\/dlv_\S+\/retry/);
     expect(output).toContain('every customer processed all 9 events, every signature verified');
     expect(existsSync(database)).toBe(true);
   }, 60_000);
