@@ -80,7 +80,8 @@ export class MemoryStorage implements Storage {
   private readonly events = new Map<string, EventRow>();
   private readonly eventsByKey = new Map<string, string>();
   private readonly deliveries = new Map<string, DeliveryRow>();
-  private readonly deliveriesByEvent = new Map<string, Set<string>>();
+  /** An event has a handful of deliveries, written at once: a plain array is the cheapest index. */
+  private readonly deliveriesByEvent = new Map<string, string[]>();
   private readonly deliveriesByEndpoint = new Map<string, Set<string>>();
   /** Each org's delivery ids in ascending order, so newest-first pages walk back from a cursor. */
   private readonly deliveriesByOrg = new Map<string, string[]>();
@@ -202,9 +203,9 @@ export class MemoryStorage implements Storage {
     if (keyIndex !== null) this.eventsByKey.set(keyIndex, event.id);
     this.events.set(event.id, eventRow);
     const rows = write.deliveries.map(toDeliveryRow);
+    if (rows.length) this.deliveriesByEvent.set(event.id, rows.map((row) => row.id));
     for (const row of rows) {
       this.deliveries.set(row.id, row);
-      addToIndex(this.deliveriesByEvent, row.eventId, row.id);
       addToIndex(this.deliveriesByEndpoint, row.endpointId, row.id);
       this.addToOrgOrder(row);
       this.schedule(row);
@@ -351,7 +352,9 @@ export class MemoryStorage implements Storage {
     for (const [id, d] of this.deliveries) {
       if (FINISHED.has(d.status) && d.completedAt !== null && d.completedAt < olderThan) {
         this.deliveries.delete(id);
-        removeFromIndex(this.deliveriesByEvent, d.eventId, id);
+        const siblings = (this.deliveriesByEvent.get(d.eventId) ?? []).filter((other) => other !== id);
+        if (siblings.length) this.deliveriesByEvent.set(d.eventId, siblings);
+        else this.deliveriesByEvent.delete(d.eventId);
         removeFromIndex(this.deliveriesByEndpoint, d.endpointId, id);
         prunedOrgs.add(d.orgId);
         result.deliveries++;
@@ -400,7 +403,7 @@ export class MemoryStorage implements Storage {
   }
 
   private eventDeliveries(eventId: string): DeliveryRow[] {
-    return [...(this.deliveriesByEvent.get(eventId) ?? [])].map((id) => this.deliveries.get(id) as DeliveryRow);
+    return (this.deliveriesByEvent.get(eventId) ?? []).map((id) => this.deliveries.get(id) as DeliveryRow);
   }
 
   private endpointDeliveries(endpointId: string): DeliveryRow[] {
