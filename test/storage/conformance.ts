@@ -84,6 +84,12 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         await storage().migrate();
         expect(await storage().getEndpoint(ORG_A, endpoint.id)).toEqual(endpoint);
       });
+
+      it('can run concurrently with itself', async () => {
+        await Promise.all([storage().migrate(), storage().migrate(), storage().migrate()]);
+        const endpoint = await addEndpoint();
+        expect(await storage().getEndpoint(ORG_A, endpoint.id)).toEqual(endpoint);
+      });
     });
 
     describe('endpoints', () => {
