@@ -203,7 +203,9 @@ export interface Storage {
    * Claims up to `limit` pending deliveries due at `now` (oldest due first), stamping
    * `leaseToken` and pushing `nextAttemptAt` to `now + leaseMs`. A delivery whose lease ran
    * out is therefore due again without any other step: a crashed worker loses nothing.
-   * Concurrent claimers never receive the same delivery under a live lease.
+   * Concurrent claimers never receive the same delivery under a live lease. A pending delivery
+   * whose endpoint was paused or deleted while it was leased is claimed like any other, with
+   * the endpoint as it now is, so the worker settles it (`completeAttempt` with no attempt).
    */
   claimDueDeliveries(request: ClaimRequest): Promise<ClaimedDelivery[]>;
 
