@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EndpointPausedInfo } from 'hookrelay';
 
@@ -58,7 +58,9 @@ export function emailOutbox(directory: string | undefined): (email: RenderedEmai
     }
     await mkdir(directory, { recursive: true });
     const file = join(directory, `${Date.now()}-${email.subject.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '')}.txt`);
-    await writeFile(file, message);
+    // Written aside and renamed, so whoever watches the directory never reads half an email.
+    await writeFile(`${file}.partial`, message);
+    await rename(`${file}.partial`, file);
     console.log(`email to ${email.to} written to ${file}`);
     return file;
   };

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -135,8 +135,9 @@ describe('examples/yourautomation (Express host reproducing the YourAutomation s
     gaps.forEach((gap, i) => expect(gap, `gap before retry ${i + 1}: ${gaps.join(', ')} ms`).toBeGreaterThanOrEqual((RETRY_SCHEDULE_MS[i] as number) - 5));
 
     const mailDir = join(dir, 'mail');
-    await expect.poll(() => readdirSync(mailDir, { withFileTypes: false }).length, { timeout: 5000 }).toBe(1);
-    const email = readFileSync(join(mailDir, readdirSync(mailDir)[0] as string), 'utf8');
+    const emails = () => (existsSync(mailDir) ? readdirSync(mailDir).filter((f) => f.endsWith('.txt')) : []);
+    await expect.poll(() => emails().length, { timeout: 5000 }).toBe(1);
+    const email = readFileSync(join(mailDir, emails()[0] as string), 'utf8');
     expect(email).toContain('To: ops@y3labs.example');
     expect(email).toContain(`Subject: [YourAutomation] Webhook ${webhookId} has been paused`);
     expect(email).toContain(`PATCH ${host.url}/v1/webhooks/${webhookId}`);
