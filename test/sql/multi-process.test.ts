@@ -27,7 +27,7 @@ describePostgres('several processes on one Postgres', (url) => {
 
     // A 30 s poll interval: finishing within the test's budget takes LISTEN/NOTIFY wake-ups.
     // Small batches spread the backlog over the three processes.
-    for (let i = 0; i < 3; i++) workers.push(spawnWorker({ storage: spec, orgId: ORG, emit: 0, pollInterval: '30s', lease: '10s', batchSize: 10 }));
+    for (let i = 0; i < 3; i++) workers.push(spawnWorker({ storage: spec, orgId: ORG, emit: 0, pollInterval: '30s', lease: '30s', timeout: '10s', batchSize: 10 }));
     await Promise.all(workers.map((w) => w.waitFor((l) => l.ready === true)));
     // The LISTEN connections open right after start; give them a moment before the burst.
     await new Promise((r) => setTimeout(r, 500));
@@ -51,13 +51,19 @@ describePostgres('several processes on one Postgres', (url) => {
       perDelivery.set(key, (perDelivery.get(key) ?? 0) + 1);
     }
     expect(perDelivery.size).toBe(EVENTS);
-    expect([...perDelivery.values()].every((n) => n === 1)).toBe(true);
+    // A second arrival is only allowed where an attempt failed (a timeout on an overloaded
+    // machine is retried): never because two processes held the same delivery.
+    const failures = finals.reduce((sum, f) => sum + Number(f.failed), 0);
+    const duplicates = [...perDelivery.values()].reduce((sum, n) => sum + n - 1, 0);
+    expect(duplicates).toBeLessThanOrEqual(failures);
+    if (failures === 0) expect(duplicates).toBe(0);
     expect(arrivals(receiver.requests).size).toBe(EVENTS / 3);
     const delivered = finals.map((f) => Number(f.delivered));
     expect(delivered.reduce((a, b) => a + b, 0)).toBe(EVENTS);
+    expect(receiver.requests.length).toBe(EVENTS + failures);
     // Every process took part in the work.
     for (const n of delivered) expect(n).toBeGreaterThan(0);
     const [attempts] = await inspect<{ n: string }>(spec, 'SELECT count(*) AS n FROM hookrelay_attempts');
-    expect(Number(attempts?.n)).toBe(EVENTS);
+    expect(Number(attempts?.n)).toBe(EVENTS + failures);
   }, 60_000);
 });
