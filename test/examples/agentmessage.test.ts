@@ -120,7 +120,7 @@ describe('examples/agentmessage (Fastify host reproducing the AgentMessage seed)
     expect((await api('POST', '/v1/messages', { to: '+14155550100', body: 'hello again' })).status).toBe(202); // 500 → 400
     expect((await api('POST', '/v1/messages', { to: '+14155550100', body: 'and again' })).status).toBe(202); // 400 → 300
 
-    const [request] = await receiver.waitFor(1);
+    const [request] = await receiver.waitFor(1, 15_000);
     const verified = new Webhook(secret).verify(request!.body, request!.headers as Record<string, string>) as Record<string, unknown>;
     expect(verified).toMatchObject({ type: 'wallet.balance_low', data: { org_id: ORG_ID, balance_cents: 400, threshold_cents: 500, currency: 'USD' } });
     expect(request!.headers['webhook-id']).toBe(verified.id);

@@ -105,7 +105,7 @@ describe('examples/yourautomation (Express host reproducing the YourAutomation s
   it('delivers only its agent’s subscribed events, with X-YA-Webhook-* headers the seed snippet verifies', async () => {
     expect((await api('POST', '/v1/agents/agt_other/executions', { input: 'not for this webhook' })).status).toBe(201);
     expect((await api('POST', '/v1/agents/agt_abc123/executions', { input: 'summarize' })).status).toBe(201);
-    const [request] = await receiver.waitFor(1);
+    const [request] = await receiver.waitFor(1, 15_000);
     await new Promise((resolve) => setTimeout(resolve, 200));
     // execution.started is not subscribed and agt_other's events do not match the agentId filter.
     expect(receiver.requests).toHaveLength(1);
@@ -154,7 +154,7 @@ describe('examples/yourautomation (Express host reproducing the YourAutomation s
     const reactivated = await api('PATCH', `/v1/webhooks/${webhookId}`, { status: 'active' });
     expect(reactivated.status).toBe(200);
     expect(await reactivated.json()).toMatchObject({ id: webhookId, status: 'active', agentId: 'agt_abc123' });
-    const [, , , , , , held] = await receiver.waitFor(7, 10_000);
+    const [, , , , , , held] = await receiver.waitFor(7, 15_000);
     expect(held!.json).toMatchObject({ type: 'execution.completed', data: { agentId: 'agt_abc123' } });
     expect((held!.json as { data: { output: string } }).data.output).toContain('while paused');
   }, 40_000);
