@@ -74,7 +74,7 @@ export async function runExample(
   let url = '';
   if (options.waitForListening !== false) {
     try {
-      const line = await waitForLine(/listening on http:\/\/127\.0\.0\.1:\d+/, options.startTimeoutMs ?? 20_000);
+      const line = await waitForLine(/listening on http:\/\/127\.0\.0\.1:\d+/, options.startTimeoutMs ?? 30_000);
       url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(line)?.[1] ?? '';
     } catch (error) {
       await stop();
