@@ -40,7 +40,7 @@ describe('examples/receiver', () => {
     await receiver.waitForLine(/rejected BAD_SIGNATURE/);
     const handled = receiver.output().split('\n').filter((line) => line.startsWith('received '));
     expect(handled).toEqual(['received evt_01JTBQH2FZ8K1RXC0WJ4Z9P3VM order.paid {"orderId":"o_1"}']);
-  });
+  }, 60_000);
 
   it('verifies the sha256=<hex> scheme under a custom header prefix', async () => {
     receiver = await runExample('examples/receiver/main.ts', {
@@ -56,5 +56,5 @@ describe('examples/receiver', () => {
     // A Standard Webhooks signature is not what this receiver was told to expect.
     const wrongScheme = signedDelivery(standardWebhooks(), { id: 'evt_01JTBQH2FZ8K1RXC0WJ4Z9P3VQ', type: 'execution.completed', data: {} });
     expect((await fetch(receiver.url, { method: 'POST', ...wrongScheme })).status).toBe(400);
-  });
+  }, 60_000);
 });
