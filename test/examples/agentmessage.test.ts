@@ -126,6 +126,8 @@ describe('examples/agentmessage (Fastify host reproducing the AgentMessage seed)
     expect(request!.headers['webhook-id']).toBe(verified.id);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(receiver.requests).toHaveLength(1);
+    expect(await (await api('GET', '/v1/wallet')).json()).toEqual({ balance_cents: 300, currency: 'USD', low_balance_threshold_cents: 500 });
+    expect((await api('GET', '/v1/wallet', undefined, readOnlyKey)).status).toBe(403);
   });
 
   it('caps an organization at 50 endpoints with 409 LIMIT_EXCEEDED', async () => {
