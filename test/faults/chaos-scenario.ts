@@ -127,12 +127,19 @@ export function chaosScenario(name: string, open: () => Storage, cleanUp: () => 
         (error: unknown) => errors.push(error),
       );
     });
-    service.on('error', ({ error, during }) => errors.push(new Error(`${during}: ${String(error)}`)));
+    service.on('error', ({ error, during }) => {
+      errors.push(new Error(`${during}: ${String(error)}`));
+    });
     const leasesLost: unknown[] = [];
-    service.on('leaseLost', (info) => leasesLost.push(info));
+    service.on('leaseLost', (info) => {
+      leasesLost.push(info);
+    });
     let finished = 0;
-    service.on('success', () => finished++);
-    service.on('exhausted', () => finished++);
+    const countFinished = (): void => {
+      finished++;
+    };
+    service.on('success', countFinished);
+    service.on('exhausted', countFinished);
 
     const started = Date.now();
     hooks.start();

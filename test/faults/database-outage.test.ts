@@ -57,7 +57,9 @@ async function query<T>(url: string, sql: string): Promise<T[]> {
     await hooks.migrate();
     for (let i = 0; i < ENDPOINTS; i++) await hooks.create(ORG, { url: `${receiver.url}?endpoint=${i}`, events: ['order.created'] });
     const engineErrors: { during: string; at: number }[] = [];
-    hooks.on('error', ({ during }) => engineErrors.push({ during, at: Date.now() }));
+    hooks.on('error', ({ during }) => {
+      engineErrors.push({ during, at: Date.now() });
+    });
     hooks.start();
 
     const outcomes: EmitOutcome[] = [];
