@@ -37,6 +37,8 @@ import type { HookrelayDatabase, TableName } from './schema.js';
 import { asStorageError, type RetryPolicy, withTransientRetry } from './transient.js';
 
 const FINISHED: DeliveryStatus[] = ['succeeded', 'failed', 'cancelled'];
+/** Emits within this window share one NOTIFY. */
+const NOTIFY_COALESCE_MS = 5;
 /** Rows per multi-row INSERT: keeps every statement far below SQLite's bound-parameter limit. */
 const INSERT_CHUNK = 500;
 
@@ -82,6 +84,8 @@ export class SqlStorage implements Storage {
   private closed = false;
   private readonly hot: HotQueries;
   private readonly notifyChannel: string | null;
+  private lastNotifyAt = 0;
+  private trailingNotify: NodeJS.Timeout | null = null;
 
   constructor(config: SqlStorageConfig) {
     this.dialect = config.dialect;
@@ -106,6 +110,8 @@ export class SqlStorage implements Storage {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.trailingNotify) clearTimeout(this.trailingNotify);
+    this.trailingNotify = null;
     await this.notifier?.close();
     if (this.ownsDb) await this.db.destroy();
   }
@@ -263,7 +269,7 @@ export class SqlStorage implements Storage {
       // too), and no commit here. The NOTIFY inside it fires only if the host commits.
       const tx = this.hostTransaction(options.transaction);
       try {
-        return await this.insertEventIn(tx, write);
+        return await this.insertEventIn(tx, write, true);
       } catch (error) {
         throw asStorageError(error, this.dialect);
       }
@@ -521,7 +527,7 @@ export class SqlStorage implements Storage {
 
   // ---- helpers ----
 
-  private async insertEventIn(tx: Db, write: NewEventWrite): Promise<InsertEventResult> {
+  private async insertEventIn(tx: Db, write: NewEventWrite, inHostTransaction = false): Promise<InsertEventResult> {
     const { event } = write;
     // DO NOTHING on any unique conflict: the idempotency index (a racing or earlier emit with
     // the same key) or the primary key (our own commit, retried after a lost acknowledgement).
@@ -531,8 +537,12 @@ export class SqlStorage implements Storage {
     let created: boolean;
     if (this.dialect.dataModifyingCtes) {
       try {
-        const { rows } = await this.hot.insertEventAtomic(tx, eventRow, write.deliveries, wakes ? this.notifyChannel : null);
+        // Inside a host transaction only the transaction itself can notify on commit; otherwise
+        // bursts of emits share wake-ups (see notifyNow).
+        const notify = wakes && (inHostTransaction || this.notifyNow());
+        const { rows } = await this.hot.insertEventAtomic(tx, eventRow, write.deliveries, notify ? this.notifyChannel : null);
         created = Number(rows[0]?.created) > 0;
+        if (created && wakes && !notify) this.notifySoon();
       } catch (error) {
         if (this.dialect.isUniqueViolation(error)) throw new WebhookError('CONFLICT', 'delivery id already exists', { cause: error });
         throw error;
@@ -616,6 +626,31 @@ export class SqlStorage implements Storage {
       .where('status', '=', 'held')
       .executeTakeFirst();
     return Number(result.numUpdatedRows);
+  }
+
+  /**
+   * NOTIFY serialises committing transactions on a server-wide lock, and one wake-up per burst
+   * is all an idle scheduler needs. So an emit notifies inside its own statement only when no
+   * wake-up went out in the last few ms; otherwise a trailing NOTIFY follows its commit, so the
+   * last write of a burst always wakes the other processes.
+   */
+  private notifyNow(): boolean {
+    const now = Date.now();
+    if (now - this.lastNotifyAt < NOTIFY_COALESCE_MS) return false;
+    this.lastNotifyAt = now;
+    return true;
+  }
+
+  private notifySoon(): void {
+    if (this.trailingNotify || this.closed || !this.notifyChannel) return;
+    const channel = this.notifyChannel;
+    this.trailingNotify = setTimeout(() => {
+      this.trailingNotify = null;
+      this.lastNotifyAt = Date.now();
+      // A lost trailing wake-up only costs latency: polling still finds the work.
+      sql`SELECT pg_notify(${channel}, '')`.execute(this.db).catch(() => undefined);
+    }, NOTIFY_COALESCE_MS);
+    this.trailingNotify.unref();
   }
 
   /** The host's kysely transaction, pointed at our schema. */
