@@ -68,7 +68,8 @@ export class HttpTransport {
   send(request: SendRequest): Promise<SendResult> {
     const started = performance.now();
     const target = this.target(request.url);
-    if (typeof target === 'string') return Promise.resolve(failure(target === INVALID_URL ? 'network' : 'blocked', target, elapsedSince(started)));
+    if (target === INVALID_URL) return Promise.resolve(failure('network', target, elapsedSince(started)));
+    if (typeof target === 'string') return Promise.resolve(failure('blocked', `blocked by the SSRF guard: ${target}`, elapsedSince(started)));
     return new Promise((resolve) => this.dispatch(target, request, started, resolve));
   }
 

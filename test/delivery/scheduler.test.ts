@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebhookService, memoryStorage, type Storage } from '../../src/index.js';
-import { createTestReceiver, manualClock, type TestReceiver } from '../../src/testing/index.js';
+import { createTestReceiver, manualClock } from '../../src/testing/index.js';
 import { EVENT_TYPES, type Harness, harness, sleep } from './helpers.js';
 
 let h: Harness | undefined;

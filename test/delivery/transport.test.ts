@@ -153,7 +153,7 @@ describe('SSRF guard (on by default): nothing reaches the loopback receiver', ()
       const hosts = ['127.0.0.1', '127.1', '0x7f.0.0.1', '0177.0.0.1', '2130706433', '127.0.0.2', 'localhost', 'LOCALHOST.', 'api.localhost', '[::ffff:127.0.0.1]', '[::ffff:7f00:1]', '0.0.0.0'];
       for (const host of hosts) {
         const d = await deliverTo(guardedService(), `http://${host}:${port}/hook`);
-        expect(d.attempts[0], host).toMatchObject({ statusCode: null, errorKind: 'blocked' });
+        expect(d.attempts[0], host).toMatchObject({ statusCode: null, errorKind: 'blocked', errorMessage: expect.stringMatching(/^blocked by the SSRF guard: /) });
       }
       const d6 = await deliverTo(guardedService(), `http://[::1]:${v6.port}/hook`);
       expect(d6.attempts[0]).toMatchObject({ errorKind: 'blocked' });
