@@ -150,7 +150,7 @@ describe('SSRF guard (on by default): nothing reaches the loopback receiver', ()
     const v6 = await createTestReceiver({ host: '::1' });
     try {
       const port = receiver.port;
-      const hosts = ['127.0.0.1', '127.1', '0x7f.0.0.1', '0177.0.0.1', '2130706433', '127.0.0.2', 'localhost', 'LOCALHOST.', 'api.localhost', '[::ffff:127.0.0.1]', '[::ffff:7f00:1]', '0.0.0.0'];
+      const hosts = ['127.0.0.1', '127.1', '0x7f.0.0.1', '0177.0.0.1', '2130706433', '127.0.0.2', 'localhost', 'LOCALHOST.', 'api.localhost', '[::ffff:127.0.0.1]', '[::ffff:7f00:1]', '[0:0:0:0:0:ffff:7f00:1]', '[64:ff9b::7f00:1]', '[2002:7f00:1::]', '[::]', '0.0.0.0'];
       for (const host of hosts) {
         const d = await deliverTo(guardedService(), `http://${host}:${port}/hook`);
         expect(d.attempts[0], host).toMatchObject({ statusCode: null, errorKind: 'blocked', errorMessage: expect.stringMatching(/^blocked by the SSRF guard: /) });
