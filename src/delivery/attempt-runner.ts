@@ -28,9 +28,11 @@ export interface AttemptRunnerDeps {
 export interface RunOutcome {
   /** The endpoint is paused or deleted now: deliveries of it still queued locally must not be sent. */
   stopEndpoint: 'held' | 'cancelled' | null;
+  /** When a retry was scheduled, its due time (clock ms): an idle loop must wake for it. */
+  retryAt: number | null;
 }
 
-const CONTINUE: RunOutcome = { stopEndpoint: null };
+const CONTINUE: RunOutcome = { stopEndpoint: null, retryAt: null };
 
 /**
  * Sends one claimed delivery and records the attempt with its next state in one lease-guarded
@@ -47,7 +49,7 @@ export class AttemptRunner {
     if (endpoint.deletedAt || endpoint.status === 'paused') {
       const stopEndpoint = endpoint.deletedAt ? 'cancelled' : 'held';
       await storage.completeAttempt({ deliveryId: delivery.id, leaseToken, attempt: null, next: { status: stopEndpoint }, now: new Date(clock.now()) });
-      return { stopEndpoint };
+      return { stopEndpoint, retryAt: null };
     }
 
     const body = serializeEvent(claimed.event);
@@ -79,9 +81,11 @@ export class AttemptRunner {
       return CONTINUE;
     }
     this.report(delivery, endpoint, attempt, decision.next, now);
-    if (!decision.pause) return CONTINUE;
-    await this.pause(endpoint, decision.pause, now);
-    return { stopEndpoint: 'held' };
+    if (decision.pause) {
+      await this.pause(endpoint, decision.pause, now);
+      return { stopEndpoint: 'held', retryAt: null };
+    }
+    return decision.next.status === 'pending' ? { stopEndpoint: null, retryAt: decision.next.nextAttemptAt.getTime() } : CONTINUE;
   }
 
   private headers(claimed: ClaimedDelivery, body: string, startedAt: number): Record<string, string> {

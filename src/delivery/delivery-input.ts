@@ -1,6 +1,7 @@
 import type { Catalog } from '../catalog.js';
 import { type Duration, parseDuration } from '../duration.js';
 import { type ErrorDetails, validationFailed, WebhookError } from '../errors.js';
+import { hasUnstorableText, UNSTORABLE_TEXT_PROBLEM } from '../endpoints.js';
 import { isId } from '../ids.js';
 import type { DeliveryStatus } from '../model.js';
 
@@ -79,6 +80,7 @@ export function validateEmit(input: unknown, catalog: Catalog): ValidEmit {
   if (key !== undefined && key !== null && (typeof key !== 'string' || key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
     details.idempotencyKey = `must be a string of 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`;
   }
+  if (typeof key === 'string' && hasUnstorableText(key)) details.idempotencyKey = UNSTORABLE_TEXT_PROBLEM;
   if (Object.keys(details).length) throw validationFailed(details);
   return { type: input.type as string, dataJson: dataJson as string, idempotencyKey: (key as string | null | undefined) ?? null };
 }

@@ -51,6 +51,11 @@ export class DeliveryScheduler {
   private mightHaveDue = true;
   private signaled = false;
   private wakeLoop: (() => void) | null = null;
+  /**
+   * Clock time the sleeping loop will wake at on its own. +Infinity while it is awake: it may be
+   * about to sleep on a due time read before a retry was written, so any retry must signal it.
+   */
+  private sleepingUntil = Number.POSITIVE_INFINITY;
 
   /** endpoint id → claimed deliveries waiting for a slot; Map order is the round-robin order. */
   private readonly queues = new Map<string, Queued[]>();
@@ -287,6 +292,9 @@ export class DeliveryScheduler {
       .then(
         (outcome) => {
           if (outcome.stopEndpoint) this.forgetEndpoint(endpointId, outcome.stopEndpoint);
+          // The loop may be asleep until a later time (e.g. this delivery's lease end): it must
+          // wake to sleep again until this retry instead.
+          if (outcome.retryAt !== null && outcome.retryAt < this.sleepingUntil) this.signal();
         },
         (err: unknown) => this.report(err, 'sending a delivery'),
       )
@@ -356,14 +364,17 @@ export class DeliveryScheduler {
       this.signaled = false;
       return Promise.resolve(true);
     }
+    this.sleepingUntil = this.o.clock.now() + ms;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.wakeLoop = null;
+        this.sleepingUntil = Number.POSITIVE_INFINITY;
         resolve(false);
       }, ms);
       this.wakeLoop = () => {
         clearTimeout(timer);
         this.wakeLoop = null;
+        this.sleepingUntil = Number.POSITIVE_INFINITY;
         this.signaled = false;
         resolve(true);
       };

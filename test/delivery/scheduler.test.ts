@@ -28,6 +28,18 @@ describe('the delivery loop', () => {
     expect(latencies[2]).toBeLessThan(100);
   });
 
+  it('a started loop sleeps exactly until the next retry is due, not until the next poll', async () => {
+    h = await harness({ clock: undefined as never, retry: { schedule: ['300ms'] }, delivery: { pollInterval: '1m' } });
+    await h.endpoint();
+    h.receiver.failNext(1, 500);
+    h.hooks.start();
+    await h.hooks.emit('org_1', { type: 'execution.completed', data: {} });
+    const [first, second] = await h.receiver.waitFor(2, 3000);
+    const gap = second!.receivedAt - first!.receivedAt;
+    expect(gap).toBeGreaterThanOrEqual(300);
+    expect(gap).toBeLessThan(600);
+  });
+
   it('respects the global concurrency limit', async () => {
     const receiver = await createTestReceiver();
     extra.push(receiver);
