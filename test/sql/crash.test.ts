@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebhookService } from '../../src/index.js';
 import { createTestReceiver, type TestReceiver } from '../../src/testing/index.js';
-import { describePostgres, testSchema } from '../support/postgres-test-db.js';
+import { describePostgres, dropSchema, testSchema } from '../support/postgres-test-db.js';
 import { openStorage, type StorageSpec } from './fixtures/storage-spec.js';
 import { arrivals, inspect, spawnWorker, waitUntil, type WorkerProcess } from './support.js';
 
@@ -92,5 +92,7 @@ describe('crash recovery: SQLite', () => {
 });
 
 describePostgres('crash recovery: Postgres', (url) => {
-  crashScenario(() => ({ kind: 'postgres', url, schema: testSchema('crash') }));
+  const schema = testSchema('crash');
+  afterEach(() => dropSchema(url, schema));
+  crashScenario(() => ({ kind: 'postgres', url, schema }));
 });

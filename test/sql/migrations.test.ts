@@ -6,7 +6,7 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LATEST_VERSION, MIGRATIONS } from '../../adapters/sql/migrations.js';
 import { WebhookError } from '../../src/errors.js';
-import { describePostgres, testSchema } from '../support/postgres-test-db.js';
+import { describePostgres, dropSchema, testSchema } from '../support/postgres-test-db.js';
 import { openStorage, type StorageSpec } from './fixtures/storage-spec.js';
 import { inspect, spawnWorker } from './support.js';
 
@@ -97,8 +97,17 @@ describe('migrations: SQLite', () => {
 });
 
 describePostgres('migrations: Postgres', (url) => {
+  const schemas: string[] = [];
+  afterEach(async () => {
+    for (const schema of schemas.splice(0)) await dropSchema(url, schema);
+  });
+  const freshSchema = (): string => {
+    const schema = testSchema('migrate');
+    schemas.push(schema);
+    return schema;
+  };
   migrationSuite(
-    () => ({ kind: 'postgres', url, schema: testSchema('migrate') }),
+    () => ({ kind: 'postgres', url, schema: freshSchema() }),
     async (spec) =>
       (
         await inspect<{ table_name: string }>(
@@ -109,7 +118,7 @@ describePostgres('migrations: Postgres', (url) => {
   );
 
   it('many storages in one process migrating the same fresh schema at once agree', async () => {
-    const spec: StorageSpec = { kind: 'postgres', url, schema: testSchema('migrate') };
+    const spec: StorageSpec = { kind: 'postgres', url, schema: freshSchema() };
     const storages = Array.from({ length: 5 }, () => openStorage(spec));
     await Promise.all(storages.map((s) => s.migrate()));
     await Promise.all(storages.map((s) => s.close()));

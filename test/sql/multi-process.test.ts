@@ -1,7 +1,7 @@
 import { afterEach, expect, it } from 'vitest';
 import { WebhookService } from '../../src/index.js';
 import { createTestReceiver, type TestReceiver } from '../../src/testing/index.js';
-import { describePostgres, testSchema } from '../support/postgres-test-db.js';
+import { describePostgres, dropSchema, testSchema } from '../support/postgres-test-db.js';
 import { openStorage, type StorageSpec } from './fixtures/storage-spec.js';
 import { arrivals, inspect, spawnWorker, waitUntil, type WorkerProcess } from './support.js';
 
@@ -11,13 +11,15 @@ const EVENTS = 300;
 describePostgres('several processes on one Postgres', (url) => {
   let receiver: TestReceiver | undefined;
   const workers: WorkerProcess[] = [];
+  const schema = testSchema('multi');
   afterEach(async () => {
     for (const w of workers.splice(0)) if (w.child.exitCode === null) await w.kill();
     await receiver?.close();
+    await dropSchema(url, schema);
   });
 
   it('three schedulers share one backlog: every event delivered, none twice, woken by NOTIFY', async () => {
-    const spec: StorageSpec = { kind: 'postgres', url, schema: testSchema('multi') };
+    const spec: StorageSpec = { kind: 'postgres', url, schema };
     receiver = await createTestReceiver();
     receiver.setDefault({ kind: 'slow', ms: 5 });
     const storage = openStorage(spec);

@@ -22,30 +22,15 @@ export function describePostgres(name: string, body: (url: string) => void): voi
   else describe.skip(name, () => {});
 }
 
-/** A fresh database on the cluster, for suites that need a whole database (several schemas, processes). */
-export async function createTestDatabase(url: string, prefix = 'hookrelay_test'): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
+/** Drops a test's schema (the cluster may be the developer's own, via HOOKRELAY_TEST_PG_URL). */
+export async function dropSchema(url: string, schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
   try {
-    await admin.query(`CREATE DATABASE "${name}"`);
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   } finally {
-    await admin.end();
+    await client.end();
   }
-  const dbUrl = new URL(url);
-  dbUrl.pathname = `/${name}`;
-  return {
-    url: dbUrl.toString(),
-    async drop() {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      try {
-        await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      } finally {
-        await client.end();
-      }
-    },
-  };
 }
 
 /** A unique schema name for one test. */
