@@ -40,6 +40,16 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+/**
+ * NUL cannot be stored in Postgres text, and a lone UTF-16 surrogate has no UTF-8 encoding (SQL
+ * drivers store U+FFFD instead): such strings are refused rather than stored differently than answered.
+ */
+export function hasUnstorableText(value: string): boolean {
+  return /\u0000|\p{Cs}/u.test(value);
+}
+
+export const UNSTORABLE_TEXT_PROBLEM = 'must not contain NUL characters or unpaired UTF-16 surrogates';
+
 /** Why `value` is not an acceptable endpoint URL, or null. */
 export function urlProblem(value: unknown, policy: UrlPolicy): string | null {
   if (typeof value !== 'string' || value.length === 0) return 'must be an absolute URL';
@@ -47,6 +57,7 @@ export function urlProblem(value: unknown, policy: UrlPolicy): string | null {
   // The URL parser silently drops tabs, newlines and surrounding spaces; the stored string
   // would then differ from what was checked, so such input is refused instead.
   if (/[\s\u0000-\u001f\u007f]/.test(value)) return 'must not contain whitespace or control characters';
+  if (hasUnstorableText(value)) return UNSTORABLE_TEXT_PROBLEM;
   let url: URL;
   try {
     url = new URL(value);
@@ -88,6 +99,7 @@ function descriptionProblem(value: unknown): string | null {
   if (typeof value !== 'string') return 'must be a string';
   // Count characters as people see them (code points), not UTF-16 units.
   if ([...value].length > MAX_DESCRIPTION_LENGTH) return `must be ${MAX_DESCRIPTION_LENGTH} characters or fewer`;
+  if (hasUnstorableText(value)) return UNSTORABLE_TEXT_PROBLEM;
   return null;
 }
 
@@ -100,9 +112,11 @@ function filterProblem(value: unknown): string | null {
   for (const key of keys) {
     if (key.length === 0 || key.length > MAX_FILTER_KEY_LENGTH) return `keys must be 1 to ${MAX_FILTER_KEY_LENGTH} characters`;
     if (key === '__proto__' || key === 'constructor' || key === 'prototype') return `key not allowed: ${key}`;
+    if (hasUnstorableText(key)) return `keys ${UNSTORABLE_TEXT_PROBLEM}`;
     const v = value[key];
     if (typeof v === 'string') {
       if (v.length > MAX_FILTER_STRING_LENGTH) return `values must be at most ${MAX_FILTER_STRING_LENGTH} characters`;
+      if (hasUnstorableText(v)) return `values ${UNSTORABLE_TEXT_PROBLEM}`;
     } else if (typeof v === 'number') {
       if (!Number.isFinite(v)) return 'numbers must be finite';
     } else if (typeof v !== 'boolean') {

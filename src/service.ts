@@ -14,7 +14,7 @@ import type { Delivery, DeliveryWithAttempts, Endpoint, EndpointRecord, Page, We
 import { type ResolvedOptions, type WebhookServiceOptions, resolveOptions } from './options.js';
 import { generateSecret } from './secrets.js';
 import type { EndpointPatch, Storage, WriteOptions } from './storage/storage.js';
-import { filterMatches } from './endpoints.js';
+import { filterMatches, hasUnstorableText, UNSTORABLE_TEXT_PROBLEM } from './endpoints.js';
 import { standardWebhooks } from './signing/standard-webhooks.js';
 import { AttemptRunner } from './delivery/attempt-runner.js';
 import { DeliveryEmitter, type DeliveryEventName, type DeliveryListener } from './delivery/delivery-events.js';
@@ -383,6 +383,7 @@ export function assertOrgId(orgId: unknown): asserts orgId is string {
   if (typeof orgId !== 'string' || orgId.length === 0 || orgId.length > MAX_ORG_ID_LENGTH) {
     throw validationFailed({ orgId: `must be a non-empty string of at most ${MAX_ORG_ID_LENGTH} characters` });
   }
+  if (hasUnstorableText(orgId)) throw validationFailed({ orgId: UNSTORABLE_TEXT_PROBLEM });
 }
 
 /** Validates `limit` and `cursor`; the cursor is the id of the last row of the previous page. */
