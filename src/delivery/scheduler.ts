@@ -49,6 +49,8 @@ export class DeliveryScheduler {
 
   /** Something may be due that has not been claimed yet. */
   private mightHaveDue = true;
+  /** The last claim skipped busy endpoints and found nothing else: what is due is theirs. */
+  private onlyBusyWorkDue = false;
   private signaled = false;
   private wakeLoop: (() => void) | null = null;
   /**
@@ -214,7 +216,11 @@ export class DeliveryScheduler {
   private async idleDelay(): Promise<number> {
     const next = await this.o.storage.nextDueAt();
     if (!next) return this.o.pollIntervalMs;
-    return Math.max(0, Math.min(this.o.pollIntervalMs, next.getTime() - this.o.clock.now()));
+    const delay = next.getTime() - this.o.clock.now();
+    // Overdue work that the last claim skipped belongs to endpoints this process is busy with;
+    // claiming again at once would only skip it again. Their slots freeing up wakes the loop.
+    if (delay <= 0 && this.onlyBusyWorkDue) return this.o.pollIntervalMs;
+    return Math.max(0, Math.min(this.o.pollIntervalMs, delay));
   }
 
   /** Claims up to `limit` due deliveries into the local queue and starts what the limits allow. */
@@ -233,6 +239,7 @@ export class DeliveryScheduler {
       leaseToken: newUlid(now),
       ...(excludeEndpointIds.length ? { excludeEndpointIds } : {}),
     });
+    this.onlyBusyWorkDue = claimed.length === 0 && excludeEndpointIds.length > 0;
     if (claimed.length === 0) return 0;
     if (this.stopping) {
       await this.o.storage.releaseLeases(claimed.map((c) => c.delivery.id), claimed[0]!.leaseToken, new Date(this.o.clock.now()));
@@ -250,6 +257,7 @@ export class DeliveryScheduler {
     // Claim again when one of them drains, on a wake-up, or at the next poll.
     if (claimed.length === limit) {
       this.mightHaveDue = claimed.some((c) => (this.queues.get(c.delivery.endpointId)?.length ?? 0) < this.o.perEndpointConcurrency);
+      this.onlyBusyWorkDue = !this.mightHaveDue;
     }
     return claimed.length;
   }
