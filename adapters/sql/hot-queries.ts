@@ -215,6 +215,61 @@ export class HotQueries {
     );
   }
 
+  /**
+   * Postgres only: many finished attempts in one statement, each row guarded by its own lease
+   * exactly as in `settleFinishedAtomic`. Returns the ids of the deliveries it moved.
+   */
+  settleFinishedBatch(
+    db: Db,
+    items: { deliveryId: string; leaseToken: string; status: string; nowMs: number; attempt: Attempt }[],
+  ): Promise<QueryResult<{ id: string }>> {
+    const input = items.map((i) => {
+      const a = attemptToRow(i.attempt);
+      return {
+        delivery_id: i.deliveryId,
+        lease_token: i.leaseToken,
+        status: i.status,
+        now_ms: i.nowMs,
+        att_id: a.id,
+        org_id: a.org_id,
+        endpoint_id: a.endpoint_id,
+        attempt_number: a.attempt_number,
+        started_at: a.started_at,
+        duration_ms: a.duration_ms,
+        status_code: a.status_code,
+        error_kind: a.error_kind,
+        error_message: a.error_message,
+        response_excerpt: a.response_excerpt,
+      };
+    });
+    return this.run(
+      db,
+      'settleFinishedBatch',
+      () => `
+        WITH input AS (
+          SELECT * FROM json_to_recordset(?::json) AS i(delivery_id text, lease_token text, status text, now_ms bigint, att_id text,
+            org_id text, endpoint_id text, attempt_number integer, started_at bigint, duration_ms double precision, status_code integer,
+            error_kind text, error_message text, response_excerpt text)
+        ), upd AS (
+          UPDATE ${this.table('hookrelay_deliveries')} AS d SET status = i.status, lease_token = NULL, updated_at = i.now_ms,
+            next_attempt_at = NULL, completed_at = i.now_ms, attempt_count = d.attempt_count + 1, last_attempt_at = i.started_at,
+            last_status_code = i.status_code, last_error = i.error_kind
+          FROM input AS i
+          WHERE d.id = i.delivery_id AND d.lease_token = i.lease_token AND d.status = 'pending'
+          RETURNING d.id
+        ), att AS (
+          INSERT INTO ${this.table('hookrelay_attempts')} (${ATTEMPT_COLUMNS.join(', ')})
+          SELECT i.att_id, i.delivery_id, i.org_id, i.endpoint_id, i.attempt_number, i.started_at, i.duration_ms, i.status_code,
+            i.error_kind, i.error_message, i.response_excerpt
+          FROM input AS i JOIN upd ON upd.id = i.delivery_id
+          ON CONFLICT DO NOTHING
+          RETURNING 1
+        )
+        SELECT id FROM upd`,
+      [JSON.stringify(input)],
+    );
+  }
+
   savepoint(db: Db, action: 'SAVEPOINT' | 'RELEASE' | 'ROLLBACK TO'): Promise<QueryResult<never>> {
     return this.run(db, action, () => `${action} hookrelay_write`, []);
   }

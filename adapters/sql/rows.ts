@@ -166,9 +166,17 @@ export function attemptToRow(attempt: Attempt): NewAttemptRow {
     duration_ms: attempt.durationMs,
     status_code: attempt.statusCode,
     error_kind: attempt.errorKind,
-    error_message: attempt.errorMessage,
-    response_excerpt: attempt.responseExcerpt,
+    error_message: withoutNul(attempt.errorMessage),
+    response_excerpt: withoutNul(attempt.responseExcerpt),
   };
+}
+
+/**
+ * Postgres text cannot hold U+0000, and a receiver's response body may contain it: stored as
+ * U+FFFD instead, so recording the attempt can never fail on what a receiver sent back.
+ */
+function withoutNul(text: string | null): string | null {
+  return text !== null && text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
 }
 
 export function attemptFromRow(row: AttemptRow): Attempt {

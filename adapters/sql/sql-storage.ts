@@ -1,6 +1,6 @@
 import { type ExpressionBuilder, sql } from 'kysely';
 import { limitExceeded, WebhookError } from '../../src/errors.js';
-import type { Delivery, DeliveryStatus, DeliveryWithAttempts, EndpointRecord, EndpointSecret, PausedReason, WebhookEvent } from '../../src/model.js';
+import type { Attempt, Delivery, DeliveryStatus, DeliveryWithAttempts, EndpointRecord, EndpointSecret, PausedReason, WebhookEvent } from '../../src/model.js';
 import type {
   ClaimedDelivery,
   ClaimRequest,
@@ -321,11 +321,9 @@ export class SqlStorage implements Storage {
     const { deliveryId, leaseToken, attempt, next, now } = request;
     const nowMs = now.getTime();
     if (attempt && FINISHED.includes(next.status) && this.dialect.dataModifyingCtes) {
-      // The common case on Postgres: one statement, no transaction round trips.
-      return this.run(async () => {
-        const { rows } = await this.hot.settleFinishedAtomic(this.db, { deliveryId, leaseToken, status: next.status, nowMs }, attempt);
-        return Number(rows[0]?.updated) > 0 || (await this.hot.attemptExists(this.db, attempt.id)).rows.length > 0;
-      });
+      // The common case on Postgres: one statement, no transaction round trips, and attempts
+      // finishing together share it.
+      return this.finishedBatcher.settle({ deliveryId, leaseToken, status: next.status, nowMs, attempt });
     }
     return this.write(async (tx) => {
       let status: DeliveryStatus = next.status;
@@ -674,6 +672,16 @@ export class SqlStorage implements Storage {
     return this.run(() => this.dialect.writeTransaction(this.db, work));
   }
 
+  private readonly finishedBatcher = new FinishedBatcher(
+    (items) => this.run(() => this.hot.settleFinishedBatch(this.db, items)).then((r) => new Set(r.rows.map((row) => row.id))),
+    (item) =>
+      this.run(async () => {
+        const { rows } = await this.hot.settleFinishedAtomic(this.db, item, item.attempt);
+        return Number(rows[0]?.updated) > 0;
+      }),
+    (attemptId) => this.run(async () => (await this.hot.attemptExists(this.db, attemptId)).rows.length > 0),
+  );
+
   private readonly groupCommit = new GroupCommit(
     (transaction) => this.run(() => this.dialect.writeTransaction(this.db, transaction)),
     (error) => this.dialect.isTransient(error),
@@ -701,6 +709,78 @@ function prunableDelivery(eb: ExpressionBuilder<HookrelayDatabase, 'hookrelay_de
 
 function sameEventRow(stored: { org_id: string; type: string; data: string; created_at: number | string }, written: NewEventRow): boolean {
   return stored.org_id === written.org_id && stored.type === written.type && stored.data === written.data && Number(stored.created_at) === written.created_at;
+}
+
+interface FinishedItem {
+  deliveryId: string;
+  leaseToken: string;
+  status: string;
+  nowMs: number;
+  attempt: Attempt;
+}
+
+/** Finished attempts per shared statement. */
+const MAX_FINISHED_BATCH = 200;
+
+/**
+ * Batches finished attempts (the bulk of completions) on Postgres: calls that arrive while a
+ * statement is in flight share the next one. Every row carries its own lease guard, so the
+ * statement moves exactly the rows a one-by-one run would. A delivery not moved was either
+ * recorded by an earlier try of the same call (its attempt id exists: success) or is no
+ * longer ours (false). If the shared statement fails, each call is retried on its own, so one
+ * bad row cannot fail the others.
+ */
+class FinishedBatcher {
+  private readonly queue: { item: FinishedItem; resolve: (ok: boolean) => void; reject: (error: unknown) => void }[] = [];
+  private flushing = false;
+
+  constructor(
+    private readonly settleMany: (items: FinishedItem[]) => Promise<Set<string>>,
+    private readonly settleOne: (item: FinishedItem) => Promise<boolean>,
+    private readonly attemptRecorded: (attemptId: string) => Promise<boolean>,
+  ) {}
+
+  settle(item: FinishedItem): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) {
+        // One row per delivery per statement: a repeated id waits for the next round.
+        const batch: typeof this.queue = [];
+        const ids = new Set<string>();
+        for (let i = 0; i < this.queue.length && batch.length < MAX_FINISHED_BATCH; ) {
+          const entry = this.queue[i] as (typeof this.queue)[number];
+          if (ids.has(entry.item.deliveryId)) {
+            i++;
+            continue;
+          }
+          ids.add(entry.item.deliveryId);
+          batch.push(entry);
+          this.queue.splice(i, 1);
+        }
+        let moved: Set<string> | null = null;
+        if (batch.length > 1) moved = await this.settleMany(batch.map((b) => b.item)).catch(() => null);
+        await Promise.all(
+          batch.map(async ({ item, resolve, reject }) => {
+            try {
+              const ok = moved ? moved.has(item.deliveryId) : await this.settleOne(item);
+              resolve(ok || (await this.attemptRecorded(item.attempt.id)));
+            } catch (error) {
+              reject(error);
+            }
+          }),
+        );
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
 }
 
 interface QueuedWrite {
