@@ -18,6 +18,8 @@ export interface ChaosReceiverOptions {
   slowMs: number;
   /** The `Retry-After` value sent with a 429. */
   retryAfter: string;
+  /** Keep every request in `requests` (default true); a long soak only needs `counts`. */
+  keepLog?: boolean;
 }
 
 export interface ChaosRequest {
@@ -103,7 +105,7 @@ export async function createChaosReceiver(options: ChaosReceiverOptions): Promis
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const id = req.headers['webhook-id'];
     const kind = pick();
-    requests.push({ key: `${typeof id === 'string' ? id : '?'} ${req.url ?? ''}`, answer: kind, at: Date.now() });
+    if (options.keepLog !== false) requests.push({ key: `${typeof id === 'string' ? id : '?'} ${req.url ?? ''}`, answer: kind, at: Date.now() });
     counts[kind]++;
     req.resume();
     req.on('end', () => answer(res, kind));
