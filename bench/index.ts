@@ -1,10 +1,10 @@
 /**
- * `npm run bench [-- --quick] [-- --only signing,http]`: runs every benchmark under bench/,
+ * `npm run bench [-- --quick] [--only signing,http]`: runs every benchmark under bench/,
  * prints one markdown table with each figure beside its same-run baseline, and writes
  * bench/results.json. Absolute numbers depend on the machine; the ratios are what to compare.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BenchOptions, BenchRow } from './bench-row.js';
@@ -34,13 +34,17 @@ function machineFacts(): Record<string, string> {
   };
 }
 
+/** The newest installed server's version (Debian layout: /usr/lib/postgresql/<major>/bin/postgres). */
 function postgresVersion(): string {
-  for (const dir of ['/usr/lib/postgresql/17/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/15/bin']) {
-    if (!existsSync(`${dir}/postgres`)) continue;
+  const root = '/usr/lib/postgresql';
+  const majors = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
+  for (const major of majors) {
+    const bin = `${root}/${major}/bin/postgres`;
+    if (!existsSync(bin)) continue;
     try {
-      return execFileSync(`${dir}/postgres`, ['--version'], { encoding: 'utf8' }).trim();
+      return execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim();
     } catch {
-      // Not runnable here (e.g. as root without a postgres user): try the next one.
+      // Not runnable here: try the next one.
     }
   }
   return 'not installed';
@@ -70,7 +74,8 @@ export function renderTable(rows: BenchRow[]): string {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const quick = args.includes('--quick');
-  const onlyArg = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+  const onlyIndex = args.findIndex((a) => a === '--only' || a.startsWith('--only='));
+  const onlyArg = onlyIndex < 0 ? undefined : args[onlyIndex]!.startsWith('--only=') ? args[onlyIndex]!.slice('--only='.length) : args[onlyIndex + 1];
   const only = onlyArg ? new Set(onlyArg.split(',')) : null;
   const facts = machineFacts();
   process.stderr.write(`hookrelay benchmarks (${quick ? 'quick' : 'full'})\n`);
@@ -78,6 +83,9 @@ async function main(): Promise<void> {
 
   const rows: BenchRow[] = [];
   const failures: { group: string; error: string }[] = [];
+  const groupSeconds: Record<string, number> = {};
+  // On a terminal the progress line rewrites itself; in a log each update is its own line.
+  const tty = process.stderr.isTTY === true;
   const started = performance.now();
   for (const suite of SUITES) {
     if (only && !only.has(suite.group)) continue;
@@ -86,7 +94,8 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     const progress = (line: string) => {
       const elapsed = ((performance.now() - started) / 1000).toFixed(0);
-      process.stderr.write(`\r\x1b[K[${elapsed}s] ${suite.group}: ${line}`);
+      const text = `[${elapsed}s] ${suite.group}: ${line.replace(/\n$/, '')}`;
+      process.stderr.write(tty ? `\r\x1b[K${text}${line.endsWith('\n') ? '\n' : ''}` : `${text}\n`);
     };
     progress('starting');
     try {
@@ -94,8 +103,10 @@ async function main(): Promise<void> {
       const run = mod[suite.exportName];
       if (typeof run !== 'function') throw new Error(`${suite.file} does not export ${suite.exportName}`);
       rows.push(...(await run({ quick, progress })));
-      progress(`done in ${((performance.now() - t0) / 1000).toFixed(1)}s\n`);
+      groupSeconds[suite.group] = Math.round((performance.now() - t0) / 100) / 10;
+      progress(`done in ${groupSeconds[suite.group]}s\n`);
     } catch (error) {
+      groupSeconds[suite.group] = Math.round((performance.now() - t0) / 100) / 10;
       failures.push({ group: suite.group, error: error instanceof Error ? error.message : String(error) });
       progress(`FAILED: ${error instanceof Error ? error.message : String(error)}\n`);
     }
@@ -103,12 +114,14 @@ async function main(): Promise<void> {
 
   const table = renderTable(rows);
   process.stdout.write(`\n${table}\n\n`);
-  process.stdout.write(`Machine: ${facts.cpus}, ${facts.memory}, Node ${facts.node}, ${facts.postgres}.\n`);
+  const seconds = Math.round((performance.now() - started) / 1000);
+  process.stdout.write(`Machine: ${facts.cpus}, ${facts.memory}, Node ${facts.node}, ${facts.postgres}. ${quick ? 'Quick' : 'Full'} run: ${seconds} s.\n`);
   const out = {
     date: new Date().toISOString(),
     mode: quick ? 'quick' : 'full',
     machine: facts,
-    seconds: Math.round((performance.now() - started) / 1000),
+    seconds,
+    groupSeconds,
     rows,
     failures,
   };
