@@ -175,6 +175,38 @@ export class HotQueries {
   }
 
   /**
+   * Postgres only: several emits' events and deliveries in one statement. An event that
+   * conflicts (idempotency key, or an id already written) is skipped with its deliveries; the
+   * caller settles those one by one. Returns the ids of the events written.
+   */
+  insertEventsBatch(db: Db, events: NewEventRow[], deliveries: Delivery[], notifyChannel: string | null): Promise<QueryResult<{ id: string }>> {
+    return this.run(
+      db,
+      'insertEventsBatch',
+      () => `
+        WITH ev AS (
+          INSERT INTO ${this.table('hookrelay_events')} (id, org_id, type, data, idempotency_key, created_at)
+          SELECT e.id, e.org_id, e.type, e.data, e.idempotency_key, e.created_at
+          FROM json_to_recordset(?::json) AS e(id text, org_id text, type text, data text, idempotency_key text, created_at bigint)
+          ON CONFLICT DO NOTHING
+          RETURNING id
+        ), dl AS (
+          INSERT INTO ${this.table('hookrelay_deliveries')} (${DELIVERY_COLUMNS.join(', ')})
+          SELECT ${DELIVERY_COLUMNS.map((c) => `d.${c}`).join(', ')}
+          FROM json_to_recordset(?::json) AS d(id text, org_id text, event_id text, endpoint_id text, event_type text, status text,
+            attempt_count integer, next_attempt_at bigint, last_attempt_at bigint, last_status_code integer, last_error text,
+            created_at bigint, updated_at bigint, completed_at bigint)
+          JOIN ev ON ev.id = d.event_id
+          RETURNING 1
+        ), wake AS (
+          SELECT pg_notify(?::text, '') WHERE ?::boolean AND EXISTS (SELECT 1 FROM ev)
+        )
+        SELECT ev.id, (SELECT count(*) FROM dl) AS deliveries, (SELECT count(*) FROM wake) AS woken FROM ev`,
+      [JSON.stringify(events), JSON.stringify(deliveries.map((d) => deliveryToRow(d))), notifyChannel ?? '', notifyChannel !== null],
+    );
+  }
+
+  /**
    * Postgres only: a finished attempt (succeeded, failed, cancelled) recorded in one statement,
    * no transaction: the guarded UPDATE and the attempt INSERT that depends on it are one
    * atomic statement. Returns how many deliveries it moved (0: the lease was not ours).

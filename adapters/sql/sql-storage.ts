@@ -274,8 +274,9 @@ export class SqlStorage implements Storage {
         throw asStorageError(error, this.dialect);
       }
     }
-    // One atomic statement needs no transaction of its own (and so no BEGIN/COMMIT round trips).
-    if (this.dialect.dataModifyingCtes) return this.run(() => this.insertEventIn(this.db, write));
+    // One atomic statement needs no transaction of its own (and so no BEGIN/COMMIT round trips);
+    // emits arriving together share one.
+    if (this.dialect.dataModifyingCtes) return this.eventBatcher.insert(write);
     return this.write((tx) => this.insertEventIn(tx, write));
   }
 
@@ -672,6 +673,25 @@ export class SqlStorage implements Storage {
     return this.run(() => this.dialect.writeTransaction(this.db, work));
   }
 
+  private readonly eventBatcher = new EventBatcher(
+    async (writes) => {
+      const wakes = writes.some((w) => w.deliveries.some((d) => d.status === 'pending'));
+      const notify = wakes && this.notifyNow();
+      const { rows } = await this.run(() =>
+        this.hot.insertEventsBatch(
+          this.db,
+          writes.map((w) => eventToRow(w.event)),
+          writes.flatMap((w) => w.deliveries),
+          notify ? this.notifyChannel : null,
+        ),
+      );
+      const created = new Set(rows.map((r) => r.id));
+      if (wakes && !notify && created.size > 0) this.notifySoon();
+      return created;
+    },
+    (write) => this.run(() => this.insertEventIn(this.db, write)),
+  );
+
   private readonly finishedBatcher = new FinishedBatcher(
     (items) => this.run(() => this.hot.settleFinishedBatch(this.db, items)).then((r) => new Set(r.rows.map((row) => row.id))),
     (item) =>
@@ -709,6 +729,75 @@ function prunableDelivery(eb: ExpressionBuilder<HookrelayDatabase, 'hookrelay_de
 
 function sameEventRow(stored: { org_id: string; type: string; data: string; created_at: number | string }, written: NewEventRow): boolean {
   return stored.org_id === written.org_id && stored.type === written.type && stored.data === written.data && Number(stored.created_at) === written.created_at;
+}
+
+/** Emits per shared statement on Postgres. */
+const MAX_EVENT_BATCH = 100;
+
+/**
+ * Batches emits on Postgres: calls that arrive while a statement is in flight share the next
+ * one, which writes every event with its deliveries atomically. Writes whose event conflicted
+ * (an idempotency key already used, or a retried write) go through the one-by-one path, which
+ * answers with the first event; so does every write of a batch whose statement failed (say, a
+ * clashing delivery id), so one bad write cannot fail the others. Within a batch, events have
+ * distinct ids and idempotency keys.
+ */
+class EventBatcher {
+  private readonly queue: { write: NewEventWrite; resolve: (r: InsertEventResult) => void; reject: (error: unknown) => void }[] = [];
+  private flushing = false;
+
+  constructor(
+    private readonly insertMany: (writes: NewEventWrite[]) => Promise<Set<string>>,
+    private readonly insertOne: (write: NewEventWrite) => Promise<InsertEventResult>,
+  ) {}
+
+  insert(write: NewEventWrite): Promise<InsertEventResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ write, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch: typeof this.queue = [];
+        const keys = new Set<string>();
+        for (let i = 0; i < this.queue.length && batch.length < MAX_EVENT_BATCH; ) {
+          const entry = this.queue[i] as (typeof this.queue)[number];
+          const { event } = entry.write;
+          const idKey = `id\u0000${event.id}`;
+          const idemKey = event.idempotencyKey === null ? null : `key\u0000${event.orgId}\u0000${event.idempotencyKey}`;
+          if (keys.has(idKey) || (idemKey !== null && keys.has(idemKey))) {
+            i++;
+            continue;
+          }
+          keys.add(idKey);
+          if (idemKey !== null) keys.add(idemKey);
+          batch.push(entry);
+          this.queue.splice(i, 1);
+        }
+        if (batch.length === 1) {
+          const [only] = batch as [(typeof batch)[number]];
+          await this.insertOne(only.write).then(only.resolve, only.reject);
+          continue;
+        }
+        const created = await this.insertMany(batch.map((b) => b.write)).catch(() => null);
+        await Promise.all(
+          batch.map(async ({ write, resolve, reject }) => {
+            if (created?.has(write.event.id)) {
+              resolve({ event: structuredClone(write.event), deliveries: write.deliveries.map((d) => structuredClone(d)), created: true });
+              return;
+            }
+            await this.insertOne(write).then(resolve, reject);
+          }),
+        );
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
 }
 
 interface FinishedItem {
