@@ -122,7 +122,12 @@ const optionsSchema = z.object({
     })
     .strict()
     .optional(),
-  secretPrefix: z.string().regex(/^[A-Za-z0-9_]*$/, 'must be letters, digits or underscores').optional(),
+  // Verifiers (ours, standardwebhooks, svix) find the base64 key after the last `_`, so a
+  // prefix must be empty or end with one, and may not otherwise hold characters base64 uses.
+  secretPrefix: z
+    .string()
+    .regex(/^(?:[A-Za-z0-9_]*_)?$/, 'must be empty or letters, digits and underscores ending with "_" (like "whsec_")')
+    .optional(),
   rotationGracePeriod: durationSchema.optional(),
   signing: z.union([schemeSchema, z.array(schemeSchema).min(1)]).optional(),
   retry: z

@@ -35,6 +35,8 @@ describe('options are validated at construction', () => {
     ['limits.maxPayloadBytes', { limits: { maxPayloadBytes: -1 } }],
     ['secretPrefix', { secretPrefix: 'wh-sec ' }],
     ['secretPrefix', { secretPrefix: 7 }],
+    // Without a trailing "_" the standardwebhooks and svix verifiers cannot find the key.
+    ['secretPrefix', { secretPrefix: 'whsec' }],
     ['rotationGracePeriod', { rotationGracePeriod: 'forever' }],
     ['rotationGracePeriod', { rotationGracePeriod: -5 }],
     ['retry.schedule.1', { retry: { schedule: ['1s', '1x'] } }],
