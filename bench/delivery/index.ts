@@ -8,32 +8,16 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { WebhookService, memoryStorage } from '../../src/index.js';
 import type { BenchOptions, BenchRow } from '../bench-row.js';
+import { PEERS, ensurePeersInstalled, startPeerReceiver } from '../peers.js';
 
-const PEERS = '/work/shared/peers';
 /** Requests in flight, ours and raw undici's alike. */
 const IN_FLIGHT = 32;
 
-interface Receiver {
-  port: Promise<number>;
-  done: Promise<{ got: number; span_s: number }>;
-  stop: () => void;
-}
-
-function ensurePeers(): void {
-  if (existsSync(`${PEERS}/node_modules/undici`)) return;
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: PEERS, stdio: 'ignore' });
-}
-
-async function startPeerReceiver(n: number): Promise<Receiver> {
-  const lib = (await import(pathToFileURL(`${PEERS}/lib.mjs`).href)) as { startReceiver: (n: number) => Receiver };
-  return lib.startReceiver(n);
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
@@ -157,7 +141,7 @@ export async function runDeliveryBench(opts: BenchOptions): Promise<BenchRow[]> 
   const n = opts.quick ? 2000 : 10_000;
   const rounds = opts.quick ? 1 : 5;
   progress('preparing peers');
-  ensurePeers();
+  ensurePeersInstalled();
 
   const ours: number[] = [];
   const raw: number[] = [];

@@ -1,5 +1,5 @@
 /**
- * Storage benchmarks, in one run beside the peers in /work/shared/peers: emits/s from 16
+ * Storage benchmarks, in one run beside the peers in ../shared/peers: emits/s from 16
  * concurrent callers and deliveries/s for SQLite and Postgres (against pg-boss at its best
  * tuning, BATCH=1000, and the raw undici ceiling), claim latency with a small and a large
  * backlog, and the scheduler's memory through a large backlog.
@@ -9,7 +9,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,12 +21,9 @@ import { WebhookService } from '../../src/index.js';
 import type { BenchOptions, BenchRow } from '../bench-row.js';
 import { fillPostgresBacklog, fillSqliteBacklog } from './backlog.js';
 import { benchPostgres } from './postgres-server.js';
-import { IN_FLIGHT, measureThroughput, PEERS, startPeerReceiver } from './throughput.js';
+import { PEERS, ensurePeersInstalled, startPeerReceiver } from '../peers.js';
+import { IN_FLIGHT, measureThroughput } from './throughput.js';
 
-function ensurePeers(): void {
-  if (existsSync(`${PEERS}/node_modules/pg-boss`) && existsSync(`${PEERS}/node_modules/undici`)) return;
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: PEERS, stdio: 'ignore' });
-}
 
 function lastJsonLine<T>(out: string): T {
   return JSON.parse(out.trim().split('\n').pop() as string) as T;
@@ -151,7 +148,7 @@ export async function runStorageBench(options: BenchOptions): Promise<BenchRow[]
   const n = quick ? 2_000 : 10_000;
   const bigBacklog = quick ? 100_000 : 1_000_000;
   const rssBacklog = quick ? 20_000 : 100_000;
-  ensurePeers();
+  ensurePeersInstalled();
   const dirs: string[] = [];
   const rows: BenchRow[] = [];
   const server = await benchPostgres();

@@ -1,23 +1,12 @@
-import { pathToFileURL } from 'node:url';
 import type { SqlStorage } from '../../adapters/sql/sql-storage.js';
 import { WebhookService } from '../../src/index.js';
+import { startPeerReceiver } from '../peers.js';
 
-export const PEERS = '/work/shared/peers';
 /** Emitting callers, as in the pg-boss peer. */
 export const CALLERS = 16;
 /** Requests in flight, ours and the peers' alike. */
 export const IN_FLIGHT = 32;
 
-interface PeerReceiver {
-  port: Promise<number>;
-  done: Promise<{ got: number; span_s: number }>;
-  stop: () => void;
-}
-
-export async function startPeerReceiver(n: number): Promise<PeerReceiver> {
-  const lib = (await import(pathToFileURL(`${PEERS}/lib.mjs`).href)) as { startReceiver: (n: number) => PeerReceiver };
-  return lib.startReceiver(n);
-}
 
 const payload = (i: number) => ({ executionId: `exec_${i}`, agentId: 'agt_ghi789', output: 'x'.repeat(200) });
 
