@@ -3,9 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresStorage } from '../../adapters/postgres/index.js';
 import { WebhookError, WebhookService } from '../../src/index.js';
 import { createTestReceiver, type TestReceiver } from '../../src/testing/index.js';
-import { findPostgresBin } from '../support/postgres-cluster.js';
 import { arrivals, waitUntil } from '../sql/support.js';
-import { type RestartablePostgres, startRestartablePostgres } from './restartable-postgres.js';
+import { findPostgresBin, type PostgresCluster, startPostgresCluster } from '../support/postgres-cluster.js';
 
 const ORG = 'org_outage';
 const OUTAGE_MS = 4000;
@@ -33,16 +32,16 @@ async function query<T>(url: string, sql: string): Promise<T[]> {
  * scheduler keeps running through it, and delivery resumes by itself when the server is back.
  */
 (bin ? describe : describe.skip)('database outage: Postgres stopped mid-run, then started again', () => {
-  let server: RestartablePostgres;
+  let server: PostgresCluster;
   let receiver: TestReceiver;
   beforeAll(async () => {
-    server = await startRestartablePostgres(bin!);
+    server = await startPostgresCluster(bin!);
     receiver = await createTestReceiver();
     receiver.setDefault({ kind: 'slow', ms: 5 });
   }, 60_000);
   afterAll(async () => {
     await receiver?.close();
-    server?.destroy();
+    await server?.stop();
   });
 
   it('emits fail with STORAGE_UNAVAILABLE during the outage, nothing is half-written, delivery resumes on its own', async () => {

@@ -7,7 +7,12 @@ import { join } from 'node:path';
 /** A throwaway Postgres server: its own data dir, socket dir and port, gone after `stop()`. */
 export interface PostgresCluster {
   url: string;
+  /** Stops the server if it runs and deletes its files. */
   stop(): Promise<void>;
+  /** `pg_ctl stop -m fast`, keeping the data: open connections end, new ones are refused (an outage on demand). */
+  stopServer(): void;
+  /** Starts a server stopped by `stopServer()` again, on the same port with the same data. */
+  startServer(): void;
 }
 
 /** The newest installed server's bin dir (Debian layout: /usr/lib/postgresql/<version>/bin), or null. */
@@ -63,12 +68,23 @@ export async function startPostgresCluster(bin: string): Promise<PostgresCluster
     '-c max_connections=200',
     '-c shared_buffers=128MB',
   ].join(' ');
-  run('pg_ctl', ['-D', data, '-o', settings, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
+  let running = false;
+  const startServer = (): void => {
+    run('pg_ctl', ['-D', data, '-o', settings, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
+    running = true;
+  };
+  const stopServer = (): void => {
+    run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+    running = false;
+  };
+  startServer();
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    startServer,
+    stopServer,
     async stop() {
       try {
-        run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+        if (running) run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
