@@ -19,6 +19,7 @@ import type {
 import type { Db, SqlDialect, TableRef } from './dialect.js';
 import { HotQueries } from './hot-queries.js';
 import { runMigrations } from './migrate.js';
+import { SharedRounds, takeDistinct } from './shared-rounds.js';
 import {
   attemptFromRow,
   attemptToRow,
@@ -742,61 +743,40 @@ const MAX_EVENT_BATCH = 100;
  * clashing delivery id), so one bad write cannot fail the others. Within a batch, events have
  * distinct ids and idempotency keys.
  */
-class EventBatcher {
-  private readonly queue: { write: NewEventWrite; resolve: (r: InsertEventResult) => void; reject: (error: unknown) => void }[] = [];
-  private flushing = false;
-
+class EventBatcher extends SharedRounds<{ write: NewEventWrite; resolve: (r: InsertEventResult) => void; reject: (error: unknown) => void }> {
   constructor(
     private readonly insertMany: (writes: NewEventWrite[]) => Promise<Set<string>>,
     private readonly insertOne: (write: NewEventWrite) => Promise<InsertEventResult>,
-  ) {}
-
-  insert(write: NewEventWrite): Promise<InsertEventResult> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ write, resolve, reject });
-      if (!this.flushing) void this.flush();
-    });
+  ) {
+    super();
   }
 
-  private async flush(): Promise<void> {
-    this.flushing = true;
-    try {
-      while (this.queue.length > 0) {
-        const batch: typeof this.queue = [];
-        const keys = new Set<string>();
-        for (let i = 0; i < this.queue.length && batch.length < MAX_EVENT_BATCH; ) {
-          const entry = this.queue[i] as (typeof this.queue)[number];
-          const { event } = entry.write;
-          const idKey = `id\u0000${event.id}`;
-          const idemKey = event.idempotencyKey === null ? null : `key\u0000${event.orgId}\u0000${event.idempotencyKey}`;
-          if (keys.has(idKey) || (idemKey !== null && keys.has(idemKey))) {
-            i++;
-            continue;
-          }
-          keys.add(idKey);
-          if (idemKey !== null) keys.add(idemKey);
-          batch.push(entry);
-          this.queue.splice(i, 1);
-        }
-        if (batch.length === 1) {
-          const [only] = batch as [(typeof batch)[number]];
-          await this.insertOne(only.write).then(only.resolve, only.reject);
-          continue;
-        }
-        const created = await this.insertMany(batch.map((b) => b.write)).catch(() => null);
-        await Promise.all(
-          batch.map(async ({ write, resolve, reject }) => {
-            if (created?.has(write.event.id)) {
-              resolve({ event: structuredClone(write.event), deliveries: write.deliveries.map((d) => structuredClone(d)), created: true });
-              return;
-            }
-            await this.insertOne(write).then(resolve, reject);
-          }),
-        );
-      }
-    } finally {
-      this.flushing = false;
+  insert(write: NewEventWrite): Promise<InsertEventResult> {
+    return new Promise((resolve, reject) => this.enqueue({ write, resolve, reject }));
+  }
+
+  protected takeRound() {
+    return takeDistinct(this.queue, MAX_EVENT_BATCH, ({ write: { event } }) =>
+      event.idempotencyKey === null ? [`id\u0000${event.id}`] : [`id\u0000${event.id}`, `key\u0000${event.orgId}\u0000${event.idempotencyKey}`],
+    );
+  }
+
+  protected async runRound(batch: ReturnType<EventBatcher['takeRound']>): Promise<void> {
+    if (batch.length === 1) {
+      const [only] = batch as [(typeof batch)[number]];
+      await this.insertOne(only.write).then(only.resolve, only.reject);
+      return;
     }
+    const created = await this.insertMany(batch.map((b) => b.write)).catch(() => null);
+    await Promise.all(
+      batch.map(async ({ write, resolve, reject }) => {
+        if (created?.has(write.event.id)) {
+          resolve({ event: structuredClone(write.event), deliveries: write.deliveries.map((d) => structuredClone(d)), created: true });
+          return;
+        }
+        await this.insertOne(write).then(resolve, reject);
+      }),
+    );
   }
 }
 
@@ -819,56 +799,37 @@ const MAX_FINISHED_BATCH = 200;
  * longer ours (false). If the shared statement fails, each call is retried on its own, so one
  * bad row cannot fail the others.
  */
-class FinishedBatcher {
-  private readonly queue: { item: FinishedItem; resolve: (ok: boolean) => void; reject: (error: unknown) => void }[] = [];
-  private flushing = false;
-
+class FinishedBatcher extends SharedRounds<{ item: FinishedItem; resolve: (ok: boolean) => void; reject: (error: unknown) => void }> {
   constructor(
     private readonly settleMany: (items: FinishedItem[]) => Promise<Set<string>>,
     private readonly settleOne: (item: FinishedItem) => Promise<boolean>,
     private readonly attemptRecorded: (attemptId: string) => Promise<boolean>,
-  ) {}
-
-  settle(item: FinishedItem): Promise<boolean> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
-      if (!this.flushing) void this.flush();
-    });
+  ) {
+    super();
   }
 
-  private async flush(): Promise<void> {
-    this.flushing = true;
-    try {
-      while (this.queue.length > 0) {
-        // One row per delivery per statement: a repeated id waits for the next round.
-        const batch: typeof this.queue = [];
-        const ids = new Set<string>();
-        for (let i = 0; i < this.queue.length && batch.length < MAX_FINISHED_BATCH; ) {
-          const entry = this.queue[i] as (typeof this.queue)[number];
-          if (ids.has(entry.item.deliveryId)) {
-            i++;
-            continue;
-          }
-          ids.add(entry.item.deliveryId);
-          batch.push(entry);
-          this.queue.splice(i, 1);
+  settle(item: FinishedItem): Promise<boolean> {
+    return new Promise((resolve, reject) => this.enqueue({ item, resolve, reject }));
+  }
+
+  protected takeRound() {
+    // One row per delivery per statement: a repeated id waits for the next round.
+    return takeDistinct(this.queue, MAX_FINISHED_BATCH, ({ item }) => [item.deliveryId]);
+  }
+
+  protected async runRound(batch: ReturnType<FinishedBatcher['takeRound']>): Promise<void> {
+    let moved: Set<string> | null = null;
+    if (batch.length > 1) moved = await this.settleMany(batch.map((b) => b.item)).catch(() => null);
+    await Promise.all(
+      batch.map(async ({ item, resolve, reject }) => {
+        try {
+          const ok = moved ? moved.has(item.deliveryId) : await this.settleOne(item);
+          resolve(ok || (await this.attemptRecorded(item.attempt.id)));
+        } catch (error) {
+          reject(error);
         }
-        let moved: Set<string> | null = null;
-        if (batch.length > 1) moved = await this.settleMany(batch.map((b) => b.item)).catch(() => null);
-        await Promise.all(
-          batch.map(async ({ item, resolve, reject }) => {
-            try {
-              const ok = moved ? moved.has(item.deliveryId) : await this.settleOne(item);
-              resolve(ok || (await this.attemptRecorded(item.attempt.id)));
-            } catch (error) {
-              reject(error);
-            }
-          }),
-        );
-      }
-    } finally {
-      this.flushing = false;
-    }
+      }),
+    );
   }
 }
 
@@ -888,67 +849,59 @@ const MAX_GROUP = 64;
  * each write is still all-or-nothing and durable when it resolves. A transient failure (busy,
  * or a failed COMMIT) re-runs the whole group, which is safe: nothing of it was committed.
  */
-class GroupCommit {
-  private readonly queue: QueuedWrite[] = [];
-  private flushing = false;
-
+class GroupCommit extends SharedRounds<QueuedWrite> {
   constructor(
     private readonly transaction: <T>(work: (tx: Db) => Promise<T>) => Promise<T>,
     private readonly isTransient: (error: unknown) => boolean,
     private readonly asStorageError: (error: unknown) => unknown,
     private readonly savepoint: (tx: Db, action: 'SAVEPOINT' | 'RELEASE' | 'ROLLBACK TO') => Promise<unknown>,
-  ) {}
-
-  write<T>(work: (tx: Db) => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.flushing) void this.flush();
-    });
+  ) {
+    super();
   }
 
-  private async flush(): Promise<void> {
-    this.flushing = true;
-    try {
-      while (this.queue.length > 0) {
-        const group = this.queue.splice(0, MAX_GROUP);
-        if (group.length === 1) {
-          const [only] = group as [QueuedWrite];
-          await this.transaction(only.work).then(only.resolve, only.reject);
-          continue;
-        }
-        let outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[];
-        try {
-          outcomes = await this.transaction(async (tx) => {
-            const results: typeof outcomes = [];
-            for (const item of group) {
-              await this.savepoint(tx, 'SAVEPOINT');
-              try {
-                const value = await item.work(tx);
-                await this.savepoint(tx, 'RELEASE');
-                results.push({ ok: true, value });
-              } catch (error) {
-                await this.savepoint(tx, 'ROLLBACK TO');
-                await this.savepoint(tx, 'RELEASE');
-                // Busy or lost connection: retry the whole group rather than fail one write.
-                if (this.isTransient(error)) throw error;
-                results.push({ ok: false, error: this.asStorageError(error) });
-              }
-            }
-            return results;
-          });
-        } catch (error) {
-          for (const item of group) item.reject(error);
-          continue;
-        }
-        group.forEach((item, i) => {
-          const outcome = outcomes[i] as (typeof outcomes)[number];
-          if (outcome.ok) item.resolve(outcome.value);
-          else item.reject(outcome.error);
-        });
-      }
-    } finally {
-      this.flushing = false;
+  write<T>(work: (tx: Db) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => this.enqueue({ work, resolve: resolve as (value: unknown) => void, reject }));
+  }
+
+  protected takeRound(): QueuedWrite[] {
+    return this.queue.splice(0, MAX_GROUP);
+  }
+
+  protected async runRound(group: QueuedWrite[]): Promise<void> {
+    if (group.length === 1) {
+      const [only] = group as [QueuedWrite];
+      await this.transaction(only.work).then(only.resolve, only.reject);
+      return;
     }
+    let outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[];
+    try {
+      outcomes = await this.transaction(async (tx) => {
+        const results: typeof outcomes = [];
+        for (const item of group) {
+          await this.savepoint(tx, 'SAVEPOINT');
+          try {
+            const value = await item.work(tx);
+            await this.savepoint(tx, 'RELEASE');
+            results.push({ ok: true, value });
+          } catch (error) {
+            await this.savepoint(tx, 'ROLLBACK TO');
+            await this.savepoint(tx, 'RELEASE');
+            // Busy or lost connection: retry the whole group rather than fail one write.
+            if (this.isTransient(error)) throw error;
+            results.push({ ok: false, error: this.asStorageError(error) });
+          }
+        }
+        return results;
+      });
+    } catch (error) {
+      for (const item of group) item.reject(error);
+      return;
+    }
+    group.forEach((item, i) => {
+      const outcome = outcomes[i] as (typeof outcomes)[number];
+      if (outcome.ok) item.resolve(outcome.value);
+      else item.reject(outcome.error);
+    });
   }
 }
 

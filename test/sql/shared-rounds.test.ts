@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { SharedRounds, takeDistinct } from '../../adapters/sql/shared-rounds.js';
+
+describe('takeDistinct', () => {
+  it('takes calls in order up to the cap, leaving clashing ones queued for a later round', () => {
+    const queue = ['a1', 'b1', 'a2', 'c1', 'd1', 'e1'];
+    const round = takeDistinct(queue, 3, (call) => [call[0] as string]);
+    expect(round).toEqual(['a1', 'b1', 'c1']);
+    expect(queue).toEqual(['a2', 'd1', 'e1']);
+  });
+
+  it('a call clashes on any of its keys', () => {
+    const queue = [['x', 'k'], ['y', 'k'], ['y']];
+    expect(takeDistinct(queue, 10, (keys) => keys)).toEqual([['x', 'k'], ['y']]);
+    expect(queue).toEqual([['y', 'k']]);
+  });
+});
+
+/** Records the rounds it runs; each call resolves with the size of the round it went in. */
+class RecordingRounds extends SharedRounds<{ n: number; resolve: (size: number) => void }> {
+  readonly rounds: number[][] = [];
+  call(n: number): Promise<number> {
+    return new Promise((resolve) => this.enqueue({ n, resolve }));
+  }
+  protected takeRound() {
+    return this.queue.splice(0, 4);
+  }
+  protected async runRound(round: { n: number; resolve: (size: number) => void }[]): Promise<void> {
+    this.rounds.push(round.map((c) => c.n));
+    await new Promise((r) => setTimeout(r, 5));
+    for (const c of round) c.resolve(round.length);
+  }
+}
+
+describe('SharedRounds', () => {
+  it('a lone call goes out at once; calls arriving meanwhile share the next rounds, capped', async () => {
+    const rounds = new RecordingRounds();
+    const sizes = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => rounds.call(n)));
+    expect(rounds.rounds).toEqual([[1], [2, 3, 4, 5], [6]]);
+    expect(sizes).toEqual([1, 4, 4, 4, 4, 1]);
+    // Idle again: the next call starts a round of its own.
+    await rounds.call(7);
+    expect(rounds.rounds.at(-1)).toEqual([7]);
+  });
+});
