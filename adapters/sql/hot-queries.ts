@@ -21,6 +21,11 @@ const DELIVERY_COLUMNS = [
   'completed_at',
 ] as const;
 
+/** The column list that reads delivery rows sent as one JSON array (`json_to_recordset`). */
+const DELIVERY_RECORD_TYPES = `id text, org_id text, event_id text, endpoint_id text, event_type text, status text,
+  attempt_count integer, next_attempt_at bigint, last_attempt_at bigint, last_status_code integer, last_error text,
+  created_at bigint, updated_at bigint, completed_at bigint`;
+
 const ATTEMPT_COLUMNS = [
   'id',
   'delivery_id',
@@ -151,9 +156,7 @@ export class HotQueries {
         ), dl AS (
           INSERT INTO ${this.table('hookrelay_deliveries')} (${DELIVERY_COLUMNS.join(', ')})
           SELECT ${DELIVERY_COLUMNS.map((c) => `d.${c}`).join(', ')}
-          FROM json_to_recordset(?::json) AS d(id text, org_id text, event_id text, endpoint_id text, event_type text, status text,
-            attempt_count integer, next_attempt_at bigint, last_attempt_at bigint, last_status_code integer, last_error text,
-            created_at bigint, updated_at bigint, completed_at bigint)
+          FROM json_to_recordset(?::json) AS d(${DELIVERY_RECORD_TYPES})
           WHERE EXISTS (SELECT 1 FROM ev)
           RETURNING 1
         ), wake AS (
@@ -193,9 +196,7 @@ export class HotQueries {
         ), dl AS (
           INSERT INTO ${this.table('hookrelay_deliveries')} (${DELIVERY_COLUMNS.join(', ')})
           SELECT ${DELIVERY_COLUMNS.map((c) => `d.${c}`).join(', ')}
-          FROM json_to_recordset(?::json) AS d(id text, org_id text, event_id text, endpoint_id text, event_type text, status text,
-            attempt_count integer, next_attempt_at bigint, last_attempt_at bigint, last_status_code integer, last_error text,
-            created_at bigint, updated_at bigint, completed_at bigint)
+          FROM json_to_recordset(?::json) AS d(${DELIVERY_RECORD_TYPES})
           JOIN ev ON ev.id = d.event_id
           RETURNING 1
         ), wake AS (
