@@ -61,6 +61,19 @@ export class HotQueries {
     ]);
   }
 
+  /**
+   * Postgres only: the live endpoints of several orgs in one statement, so emits that arrive
+   * together share one read. One array parameter keeps it a single prepared statement.
+   */
+  liveEndpointsOfOrgs(db: Db, orgIds: string[]): Promise<QueryResult<EndpointRow>> {
+    return this.run(
+      db,
+      'liveEndpointsOfOrgs',
+      () => `SELECT * FROM ${this.table('hookrelay_endpoints')} WHERE org_id = ANY(?::text[]) AND deleted_at IS NULL ORDER BY id`,
+      [orgIds],
+    );
+  }
+
   /** Primary-key lookups for a claimed batch's events or endpoints. */
   byIds<R extends EventRow | EndpointRow>(db: Db, name: 'hookrelay_events' | 'hookrelay_endpoints', ids: string[]): Promise<QueryResult<R>> {
     return this.run(db, `${name}:${ids.length}`, () => `SELECT * FROM ${this.table(name)} WHERE id IN (${marks(ids.length)})`, ids);

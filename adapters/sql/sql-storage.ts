@@ -166,10 +166,10 @@ export class SqlStorage implements Storage {
   async listSubscribedEndpoints(orgId: string, eventType: string): Promise<EndpointRecord[]> {
     // An org holds a bounded number of endpoints (the per-org cap), so the (org_id, id) index
     // plus a filter on the decoded event list is cheaper than a subscription table to keep in sync.
-    return this.run(async () => {
-      const { rows } = await this.hot.liveEndpoints(this.db, orgId);
-      return rows.map(endpointFromRow).filter((e) => e.events.includes(eventType));
-    });
+    const rows = this.dialect.dataModifyingCtes
+      ? await this.endpointReader.read(orgId)
+      : await this.run(async () => (await this.hot.liveEndpoints(this.db, orgId)).rows);
+    return rows.map(endpointFromRow).filter((e) => e.events.includes(eventType));
   }
 
   async updateEndpoint(orgId: string, id: string, patch: EndpointPatch, now: Date): Promise<EndpointRecord | null> {
@@ -693,6 +693,10 @@ export class SqlStorage implements Storage {
     (write) => this.run(() => this.insertEventIn(this.db, write)),
   );
 
+  private readonly endpointReader = new LiveEndpointsReader((orgIds) =>
+    this.run(async () => (await this.hot.liveEndpointsOfOrgs(this.db, orgIds)).rows),
+  );
+
   private readonly finishedBatcher = new FinishedBatcher(
     (items) => this.run(() => this.hot.settleFinishedBatch(this.db, items)).then((r) => new Set(r.rows.map((row) => row.id))),
     (item) =>
@@ -777,6 +781,52 @@ class EventBatcher extends SharedRounds<{ write: NewEventWrite; resolve: (r: Ins
         await this.insertOne(write).then(resolve, reject);
       }),
     );
+  }
+}
+
+/** Orgs per shared endpoint read on Postgres. */
+const MAX_ORGS_PER_READ = 100;
+
+/**
+ * Shares the "live endpoints of this org" read among emits that arrive together on Postgres:
+ * with the batched insert, it halves the round trips of a burst of emits. A call's read
+ * always starts after the call did, so it never sees an older state than a read of its own.
+ */
+class LiveEndpointsReader extends SharedRounds<{ orgId: string; resolve: (rows: EndpointRow[]) => void; reject: (error: unknown) => void }> {
+  constructor(private readonly readMany: (orgIds: string[]) => Promise<EndpointRow[]>) {
+    super();
+  }
+
+  read(orgId: string): Promise<EndpointRow[]> {
+    return new Promise((resolve, reject) => this.enqueue({ orgId, resolve, reject }));
+  }
+
+  protected takeRound() {
+    // Calls of the same org share one slot: the cap counts orgs, not calls.
+    const orgs = new Set<string>();
+    let end = 0;
+    while (end < this.queue.length) {
+      const orgId = (this.queue[end] as (typeof this.queue)[number]).orgId;
+      if (!orgs.has(orgId) && orgs.size === MAX_ORGS_PER_READ) break;
+      orgs.add(orgId);
+      end++;
+    }
+    return this.queue.splice(0, end);
+  }
+
+  protected async runRound(round: ReturnType<LiveEndpointsReader['takeRound']>): Promise<void> {
+    try {
+      const rows = await this.readMany([...new Set(round.map((call) => call.orgId))]);
+      const byOrg = new Map<string, EndpointRow[]>();
+      for (const row of rows) {
+        const list = byOrg.get(row.org_id);
+        if (list) list.push(row);
+        else byOrg.set(row.org_id, [row]);
+      }
+      for (const call of round) call.resolve(byOrg.get(call.orgId) ?? []);
+    } catch (error) {
+      for (const call of round) call.reject(error);
+    }
   }
 }
 
