@@ -200,20 +200,22 @@ export class SqlStorage implements Storage {
   }
 
   async pauseEndpoint(id: string, reason: PausedReason, now: Date): Promise<EndpointRecord | null> {
-    return this.write(async (tx) => {
-      // The status guard in the WHERE makes the change once: a racing caller updates no row.
-      const row = await tx
-        .updateTable('hookrelay_endpoints')
-        .set({ status: 'paused', paused_reason: reason, updated_at: now.getTime() })
-        .where('id', '=', id)
-        .where('deleted_at', 'is', null)
-        .where('status', '=', 'active')
-        .returningAll()
-        .executeTakeFirst();
-      if (!row) return null;
-      await this.holdDeliveries(tx, id, now);
-      return endpointFromRow(row);
-    });
+    return this.write((tx) => this.pauseIn(tx, id, reason, now));
+  }
+
+  private async pauseIn(tx: Db, id: string, reason: PausedReason, now: Date): Promise<EndpointRecord | null> {
+    // The status guard in the WHERE makes the change once: a racing caller updates no row.
+    const row = await tx
+      .updateTable('hookrelay_endpoints')
+      .set({ status: 'paused', paused_reason: reason, updated_at: now.getTime() })
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .where('status', '=', 'active')
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) return null;
+    await this.holdDeliveries(tx, id, now);
+    return endpointFromRow(row);
   }
 
   async deleteEndpoint(orgId: string, id: string, now: Date): Promise<boolean> {
@@ -327,39 +329,53 @@ export class SqlStorage implements Storage {
       // finishing together share it.
       return this.finishedBatcher.settle({ deliveryId, leaseToken, status: next.status, nowMs, attempt });
     }
+    return this.write((tx) => this.completeIn(tx, request));
+  }
+
+  async completeAttemptAndPause(
+    request: CompleteAttemptRequest,
+    pause: { endpointId: string; reason: PausedReason },
+  ): Promise<{ recorded: boolean; paused: EndpointRecord | null }> {
     return this.write(async (tx) => {
-      let status: DeliveryStatus = next.status;
-      let nextAttemptAt: number | null = null;
-      if (!FINISHED.includes(next.status)) {
-        // The endpoint's state now, not the one the worker saw, decides: it may have been
-        // paused, resumed or deleted while the attempt was in flight. FOR SHARE orders us with
-        // a concurrent pause or delete (both lock the endpoint row first): either we see it
-        // paused, or its hold finds our delivery no longer leased.
-        const endpoint = await tx
-          .selectFrom('hookrelay_deliveries as d')
-          .innerJoin('hookrelay_endpoints as e', 'e.id', 'd.endpoint_id')
-          .select(['e.status', 'e.deleted_at', 'e.id'])
-          .where('d.id', '=', deliveryId)
-          .$if(this.dialect.supportsRowLocks, (qb) => qb.forShare('e'))
-          .executeTakeFirst();
-        if (!endpoint || endpoint.deleted_at !== null) status = 'cancelled';
-        else if (endpoint.status === 'paused') status = 'held';
-        else {
-          status = 'pending';
-          nextAttemptAt = next.status === 'pending' ? next.nextAttemptAt.getTime() : nowMs;
-        }
-      }
-      // The lease guard is in the WHERE: a delivery someone else holds now is left alone.
-      const completedAt = FINISHED.includes(status) ? nowMs : null;
-      const result = await this.hot.settle(tx, { deliveryId, leaseToken, status, nowMs, nextAttemptAt, completedAt }, attempt);
-      if (Number(result.numAffectedRows ?? 0n) === 0) {
-        // The attempt id is the primary key: finding it means this very call committed before
-        // and only the acknowledgement was lost (a retried call). Report success; record nothing.
-        return attempt ? (await this.hot.attemptExists(tx, attempt.id)).rows.length > 0 : false;
-      }
-      if (attempt) await this.hot.insertAttempt(tx, attempt);
-      return true;
+      const recorded = await this.completeIn(tx, request);
+      return { recorded, paused: recorded ? await this.pauseIn(tx, pause.endpointId, pause.reason, request.now) : null };
     });
+  }
+
+  private async completeIn(tx: Db, request: CompleteAttemptRequest): Promise<boolean> {
+    const { deliveryId, leaseToken, attempt, next, now } = request;
+    const nowMs = now.getTime();
+    let status: DeliveryStatus = next.status;
+    let nextAttemptAt: number | null = null;
+    if (!FINISHED.includes(next.status)) {
+      // The endpoint's state now, not the one the worker saw, decides: it may have been
+      // paused, resumed or deleted while the attempt was in flight. FOR SHARE orders us with
+      // a concurrent pause or delete (both lock the endpoint row first): either we see it
+      // paused, or its hold finds our delivery no longer leased.
+      const endpoint = await tx
+        .selectFrom('hookrelay_deliveries as d')
+        .innerJoin('hookrelay_endpoints as e', 'e.id', 'd.endpoint_id')
+        .select(['e.status', 'e.deleted_at', 'e.id'])
+        .where('d.id', '=', deliveryId)
+        .$if(this.dialect.supportsRowLocks, (qb) => qb.forShare('e'))
+        .executeTakeFirst();
+      if (!endpoint || endpoint.deleted_at !== null) status = 'cancelled';
+      else if (endpoint.status === 'paused') status = 'held';
+      else {
+        status = 'pending';
+        nextAttemptAt = next.status === 'pending' ? next.nextAttemptAt.getTime() : nowMs;
+      }
+    }
+    // The lease guard is in the WHERE: a delivery someone else holds now is left alone.
+    const completedAt = FINISHED.includes(status) ? nowMs : null;
+    const result = await this.hot.settle(tx, { deliveryId, leaseToken, status, nowMs, nextAttemptAt, completedAt }, attempt);
+    if (Number(result.numAffectedRows ?? 0n) === 0) {
+      // The attempt id is the primary key: finding it means this very call committed before
+      // and only the acknowledgement was lost (a retried call). Report success; record nothing.
+      return attempt ? (await this.hot.attemptExists(tx, attempt.id)).rows.length > 0 : false;
+    }
+    if (attempt) await this.hot.insertAttempt(tx, attempt);
+    return true;
   }
 
   async releaseLeases(deliveryIds: string[], leaseToken: string, now: Date): Promise<number> {

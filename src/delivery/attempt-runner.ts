@@ -73,7 +73,18 @@ export class AttemptRunner {
       responseExcerpt: result.responseExcerpt,
     };
     const now = new Date(finishedAt);
-    const recorded = await storage.completeAttempt({ deliveryId: delivery.id, leaseToken, attempt, next: decision.next, now });
+    const request = { deliveryId: delivery.id, leaseToken, attempt, next: decision.next, now };
+    let recorded: boolean;
+    // Exhaustion and 410 pause the endpoint: in the same atomic step as the attempt where the
+    // storage can, so a crash between the two cannot leave the attempt recorded but no pause.
+    let pausedAtomically: EndpointRecord | null | undefined;
+    if (decision.pause && storage.completeAttemptAndPause) {
+      const outcome = await storage.completeAttemptAndPause(request, { endpointId: endpoint.id, reason: decision.pause });
+      recorded = outcome.recorded;
+      pausedAtomically = outcome.paused;
+    } else {
+      recorded = await storage.completeAttempt(request);
+    }
     if (!recorded) {
       // Another worker took the delivery over after our lease expired; its record wins.
       logger.warn({ deliveryId: delivery.id, endpointId: endpoint.id, attemptNumber }, 'hookrelay: lease lost, attempt result discarded');
@@ -82,7 +93,8 @@ export class AttemptRunner {
     }
     this.report(delivery, endpoint, attempt, decision.next, now);
     if (decision.pause) {
-      await this.pause(endpoint, decision.pause, now);
+      if (pausedAtomically === undefined) await this.pause(endpoint, decision.pause, now);
+      else if (pausedAtomically) await this.notifyPaused(pausedAtomically, decision.pause);
       return { stopEndpoint: 'held', retryAt: null };
     }
     return decision.next.status === 'pending' ? { stopEndpoint: null, retryAt: decision.next.nextAttemptAt.getTime() } : CONTINUE;
@@ -127,18 +139,22 @@ export class AttemptRunner {
   }
 
   private async pause(endpoint: EndpointRecord, reason: 'failing' | 'gone' | 'manual', now: Date): Promise<void> {
-    const { storage, logger, events, onEndpointPaused } = this.deps;
-    const paused = await storage.pauseEndpoint(endpoint.id, reason, now);
+    const paused = await this.deps.storage.pauseEndpoint(endpoint.id, reason, now);
     // null: someone else paused it first (another attempt, another process, the owner); they report it.
-    if (!paused) return;
+    if (paused) await this.notifyPaused(paused, reason);
+  }
+
+  /** Logs, emits `endpointPaused` and calls `onEndpointPaused`, once per pause this process made. */
+  private async notifyPaused(paused: EndpointRecord, reason: 'failing' | 'gone' | 'manual'): Promise<void> {
+    const { logger, events, onEndpointPaused } = this.deps;
     const info = { endpoint: toPublicEndpoint(paused), reason };
-    logger.warn({ endpointId: endpoint.id, orgId: endpoint.orgId, reason }, 'hookrelay: endpoint paused');
+    logger.warn({ endpointId: paused.id, orgId: paused.orgId, reason }, 'hookrelay: endpoint paused');
     events.emit('endpointPaused', info);
     if (!onEndpointPaused) return;
     try {
       await onEndpointPaused(info);
     } catch (err) {
-      logger.error({ err, endpointId: endpoint.id }, 'hookrelay: onEndpointPaused threw');
+      logger.error({ err, endpointId: paused.id }, 'hookrelay: onEndpointPaused threw');
       events.emit('error', { error: err, during: 'onEndpointPaused' });
     }
   }

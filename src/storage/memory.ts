@@ -145,6 +145,11 @@ export class MemoryStorage implements Storage {
   }
 
   async pauseEndpoint(id: string, reason: PausedReason, now: Date): Promise<EndpointRecord | null> {
+    return this.pauseNow(id, reason, now);
+  }
+
+  // Synchronous, so completeAttemptAndPause can run it with completeNow in one turn.
+  private pauseNow(id: string, reason: PausedReason, now: Date): EndpointRecord | null {
     const e = this.endpoints.get(id);
     if (!e || e.deletedAt || e.status !== 'active') return null;
     e.status = 'paused';
@@ -240,6 +245,19 @@ export class MemoryStorage implements Storage {
   }
 
   async completeAttempt(request: CompleteAttemptRequest): Promise<boolean> {
+    return this.completeNow(request);
+  }
+
+  async completeAttemptAndPause(
+    request: CompleteAttemptRequest,
+    pause: { endpointId: string; reason: PausedReason },
+  ): Promise<{ recorded: boolean; paused: EndpointRecord | null }> {
+    // Both halves run synchronously: no other call can interleave between them.
+    const recorded = this.completeNow(request);
+    return { recorded, paused: recorded ? this.pauseNow(pause.endpointId, pause.reason, request.now) : null };
+  }
+
+  private completeNow(request: CompleteAttemptRequest): boolean {
     const d = this.deliveries.get(request.deliveryId);
     if (!d || d.leaseToken !== request.leaseToken || d.status !== 'pending') return false;
     const { now, next, attempt } = request;

@@ -220,6 +220,15 @@ export interface Storage {
   completeAttempt(request: CompleteAttemptRequest): Promise<boolean>;
 
   /**
+   * Optional capability: `completeAttempt(request)` and, only if that recorded it,
+   * `pauseEndpoint(endpointId, reason)`, in one atomic step, so a crash can never record an
+   * exhausting (or `410 Gone`) attempt without the pause. `paused` is the endpoint when this call
+   * paused it, null when it was paused or deleted already or the lease was lost. Storages without
+   * it are driven through the two calls in turn.
+   */
+  completeAttemptAndPause?(request: CompleteAttemptRequest, pause: { endpointId: string; reason: PausedReason }): Promise<{ recorded: boolean; paused: EndpointRecord | null }>;
+
+  /**
    * Gives back claimed deliveries that were never attempted (e.g. on `stop()`), due at `now`
    * (held or cancelled when the endpoint was paused or deleted meanwhile). Guarded by the lease
    * token like `completeAttempt`. Returns how many were released.

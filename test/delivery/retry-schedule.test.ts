@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EndpointPausedInfo } from '../../src/index.js';
+import { memoryStorage, type EndpointPausedInfo } from '../../src/index.js';
 import { type Harness, harness } from './helpers.js';
 
 let h: Harness;
@@ -121,6 +121,47 @@ describe('retry schedule (seed: "retried up to 5 times with exponential backoff:
     h.receiver.setDefault({ kind: 'status', status: 500 });
     for (let i = 0; i < 5; i++) await h.hooks.emit('org_1', { type: 'execution.completed', data: { i } });
     await h.hooks.deliverDue();
+    expect(calls).toBe(1);
+  });
+
+  it('the exhausting attempt and the pause are one storage step: nothing can fall between them', async () => {
+    // A storage whose separate pauseEndpoint always fails stands for a crash right after the
+    // attempt was recorded: the pause must not depend on that second call.
+    const inner = memoryStorage();
+    const storage = new Proxy(inner, {
+      get(target, key, receiver) {
+        if (key === 'pauseEndpoint') return () => Promise.reject(new Error('process died here'));
+        const value = Reflect.get(target, key, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const paused: EndpointPausedInfo[] = [];
+    h = await harness({ storage, retry: { schedule: [] }, onEndpointPaused: (info) => void paused.push(info) });
+    const endpointId = await h.endpoint();
+    h.receiver.failNext(1, 500);
+    const { deliveries } = await h.hooks.emit('org_1', { type: 'execution.completed', data: {} });
+    await h.hooks.deliverDue();
+    expect((await h.hooks.getDelivery('org_1', deliveries[0]!.id)).status).toBe('failed');
+    expect((await h.hooks.get('org_1', endpointId)).pausedReason).toBe('failing');
+    expect(paused.map((p) => [p.endpoint.id, p.reason])).toEqual([[endpointId, 'failing']]);
+  });
+
+  it('a storage without the combined step is driven through completeAttempt then pauseEndpoint', async () => {
+    const inner = memoryStorage();
+    const storage = new Proxy(inner, {
+      get(target, key, receiver) {
+        if (key === 'completeAttemptAndPause') return undefined;
+        const value = Reflect.get(target, key, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    let calls = 0;
+    h = await harness({ storage, retry: { schedule: [] }, onEndpointPaused: () => void calls++ });
+    const endpointId = await h.endpoint();
+    h.receiver.failNext(1, 410);
+    await h.hooks.emit('org_1', { type: 'execution.completed', data: {} });
+    await h.hooks.deliverDue();
+    expect((await h.hooks.get('org_1', endpointId)).pausedReason).toBe('gone');
     expect(calls).toBe(1);
   });
 

@@ -719,6 +719,90 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
       });
     });
 
+    describe('completeAttemptAndPause', () => {
+      // The seed: "After all retries fail, the webhook is paused". The attempt that exhausts the
+      // schedule and the pause must be one step, or a crash between them records the failure and
+      // never pauses.
+      const andPause = () => {
+        const fn = storage().completeAttemptAndPause;
+        expect(fn, 'every storage of this package offers completeAttemptAndPause').toBeTypeOf('function');
+        return fn!.bind(storage());
+      };
+
+      it('records the exhausting attempt, pauses the endpoint and holds its other pending deliveries, answering with the paused endpoint', async () => {
+        const endpoint = await addEndpoint();
+        const first = await addEvent(ORG_A, [endpoint], at(0));
+        const later = await addEvent(ORG_A, [endpoint], at(1), at(5_000));
+        const [c] = await claim(at(10));
+        expect(c!.delivery.id).toBe(first.deliveries[0]!.id);
+        const last = attempt(c!.delivery, { attemptNumber: 1, startedAt: at(11), statusCode: 500 });
+        const outcome = await andPause()(
+          { deliveryId: c!.delivery.id, leaseToken: c!.leaseToken, attempt: last, next: { status: 'failed' }, now: at(20) },
+          { endpointId: endpoint.id, reason: 'failing' },
+        );
+        expect(outcome.recorded).toBe(true);
+        expect(outcome.paused).toMatchObject({ id: endpoint.id, status: 'paused', pausedReason: 'failing', updatedAt: at(20) });
+        expect(await readDelivery(ORG_A, c!.delivery.id)).toMatchObject({ status: 'failed', attemptCount: 1, completedAt: at(20), attempts: [last] });
+        expect(await readDelivery(ORG_A, later.deliveries[0]!.id)).toMatchObject({ status: 'held', nextAttemptAt: null });
+        expect(await storage().getEndpoint(ORG_A, endpoint.id)).toMatchObject({ status: 'paused', pausedReason: 'failing' });
+      });
+
+      it('a 410 answer: the delivery ends held, never pending in between, and the endpoint is paused as gone', async () => {
+        const endpoint = await addEndpoint();
+        await addEvent(ORG_A, [endpoint], at(0));
+        const [c] = await claim(at(0));
+        const gone = attempt(c!.delivery, { attemptNumber: 1, startedAt: at(1), statusCode: 410 });
+        const outcome = await andPause()(
+          { deliveryId: c!.delivery.id, leaseToken: c!.leaseToken, attempt: gone, next: { status: 'held' }, now: at(2) },
+          { endpointId: endpoint.id, reason: 'gone' },
+        );
+        expect(outcome).toMatchObject({ recorded: true, paused: { id: endpoint.id, pausedReason: 'gone' } });
+        expect(await readDelivery(ORG_A, c!.delivery.id)).toMatchObject({ status: 'held', nextAttemptAt: null, attemptCount: 1 });
+        expect(await claim(at(10_000))).toEqual([]);
+      });
+
+      it('with a lost lease, writes nothing: no attempt, no pause', async () => {
+        const endpoint = await addEndpoint();
+        await addEvent(ORG_A, [endpoint], at(0));
+        const [stale] = await claim(at(0), 1000, leaseToken(), 10);
+        const [fresh] = await claim(at(20));
+        expect(fresh!.delivery.id).toBe(stale!.delivery.id);
+        const outcome = await andPause()(
+          {
+            deliveryId: stale!.delivery.id,
+            leaseToken: stale!.leaseToken,
+            attempt: attempt(stale!.delivery, { attemptNumber: 1, startedAt: at(1), statusCode: 500 }),
+            next: { status: 'failed' },
+            now: at(30),
+          },
+          { endpointId: endpoint.id, reason: 'failing' },
+        );
+        expect(outcome).toEqual({ recorded: false, paused: null });
+        expect(await readDelivery(ORG_A, stale!.delivery.id)).toMatchObject({ status: 'pending', attemptCount: 0, attempts: [] });
+        expect(await storage().getEndpoint(ORG_A, endpoint.id)).toMatchObject({ status: 'active' });
+      });
+
+      it('when the endpoint is already paused, records the attempt and answers paused: null (the pause was reported by whoever made it)', async () => {
+        const endpoint = await addEndpoint();
+        await addEvent(ORG_A, [endpoint], at(0));
+        const [c] = await claim(at(0));
+        expect(await storage().pauseEndpoint(endpoint.id, 'manual', at(1))).not.toBeNull();
+        const outcome = await andPause()(
+          {
+            deliveryId: c!.delivery.id,
+            leaseToken: c!.leaseToken,
+            attempt: attempt(c!.delivery, { attemptNumber: 1, startedAt: at(2), statusCode: 500 }),
+            next: { status: 'failed' },
+            now: at(3),
+          },
+          { endpointId: endpoint.id, reason: 'failing' },
+        );
+        expect(outcome).toEqual({ recorded: true, paused: null });
+        expect(await storage().getEndpoint(ORG_A, endpoint.id)).toMatchObject({ status: 'paused', pausedReason: 'manual' });
+        expect(await readDelivery(ORG_A, c!.delivery.id)).toMatchObject({ status: 'failed', attemptCount: 1 });
+      });
+    });
+
     describe('releaseLeases', () => {
       it('gives back deliveries leased with the token, due at now, and counts them', async () => {
         const endpoint = await addEndpoint();
