@@ -10,6 +10,7 @@ import { sqliteStorage } from '../../adapters/sqlite/index.js';
 import { WebhookError } from '../../src/errors.js';
 import { at, attempt, endpointRecord, eventWrite, leaseToken } from '../support/storage-fixtures.js';
 import { describePostgres, testSchema } from '../support/postgres-test-db.js';
+import { openSqliteFileStorage } from '../support/sqlite-file-storage.js';
 
 const ORG = 'org_transient';
 const CAP = { maxPerOrg: 50 };
@@ -114,18 +115,7 @@ function replaySuite(open: () => Promise<{ storage: SqlStorage; close(): Promise
 }
 
 describe('SQLite: replayed writes', () => {
-  replaySuite(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hookrelay-replay-'));
-    const storage = sqliteStorage({ filename: join(dir, 'webhooks.db') });
-    await storage.migrate();
-    return {
-      storage,
-      close: async () => {
-        await storage.close();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  });
+  replaySuite(() => openSqliteFileStorage('hookrelay-replay-'));
 });
 
 describePostgres('Postgres: transient failures', (url) => {
