@@ -154,6 +154,10 @@ function targetedExamples(): [Operation][] {
     out.push({ op: 'emit', org: ORG, input: { type: EVENT_TYPE, data: { [s]: s }, idempotencyKey: s } });
     out.push({ op: 'emit', org: s, input: { type: EVENT_TYPE, data: 1 } });
   }
+  // One key in two orgs: two events; the key again in the first org: the first event.
+  out.push({ op: 'emit', org: ORG, input: { type: EVENT_TYPE, data: 1, idempotencyKey: 'prototype' } });
+  out.push({ op: 'emit', org: `${ORG}_other`, input: { type: EVENT_TYPE, data: 2, idempotencyKey: 'prototype' } });
+  out.push({ op: 'emit', org: ORG, input: { type: EVENT_TYPE, data: 3, idempotencyKey: 'prototype' } });
   out.push({ op: 'emit', org: ORG, input: { type: EVENT_TYPE, data: polluting } });
   out.push({ op: 'create', org: ORG, input: { url: URL_OK, events: [EVENT_TYPE], filter: polluting } });
   out.push({ op: 'update', org: ORG, input: polluting });
@@ -264,12 +268,14 @@ describe.each(CASES)('bad input: service over $name storage', (storageCase) => {
           const stored = await store.getEvent(org as string, event.id);
           expect(stored, what).toEqual(event);
           if (event.idempotencyKey !== null) {
-            const first = eventsByKey.get(event.idempotencyKey);
+            // Idempotency keys are scoped to an org: the same key in another org is another event.
+            const scopedKey = `${org as string}\u0000${event.idempotencyKey}`;
+            const first = eventsByKey.get(scopedKey);
             if (first) expect(event.id, `${what}: same key, different event`).toBe(first);
             else {
-              // A different key must never return an event written under another key.
+              // A different (org, key) must never return an event written under another one.
               expect([...eventsByKey.values()], `${what}: key collided with another key's event`).not.toContain(event.id);
-              eventsByKey.set(event.idempotencyKey, event.id);
+              eventsByKey.set(scopedKey, event.id);
             }
           }
         } else if (op === 'create') {
