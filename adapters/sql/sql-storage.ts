@@ -1,5 +1,6 @@
 import { type ExpressionBuilder, sql } from 'kysely';
 import { limitExceeded, WebhookError } from '../../src/errors.js';
+import { heldDeliveryAtWrite } from '../../src/storage/held-at-write.js';
 import type { Attempt, Delivery, DeliveryStatus, DeliveryWithAttempts, EndpointRecord, EndpointSecret, PausedReason, WebhookEvent } from '../../src/model.js';
 import type {
   ClaimedDelivery,
@@ -279,7 +280,10 @@ export class SqlStorage implements Storage {
     }
     // One atomic statement needs no transaction of its own (and so no BEGIN/COMMIT round trips);
     // emits arriving together share one.
-    if (this.dialect.dataModifyingCtes) return this.eventBatcher.insert(write);
+    // A write with held deliveries re-reads its endpoints under a lock (see heldAtWrite), which
+    // needs a transaction; such writes are rare (paused endpoints only) and skip the batcher.
+    const hasHeld = write.deliveries.some((d) => d.status === 'held');
+    if (this.dialect.dataModifyingCtes && !hasHeld) return this.eventBatcher.insert(write);
     return this.write((tx) => this.insertEventIn(tx, write));
   }
 
@@ -543,7 +547,8 @@ export class SqlStorage implements Storage {
 
   // ---- helpers ----
 
-  private async insertEventIn(tx: Db, write: NewEventWrite, inHostTransaction = false): Promise<InsertEventResult> {
+  private async insertEventIn(tx: Db, given: NewEventWrite, inHostTransaction = false): Promise<InsertEventResult> {
+    const write = await this.heldAtWrite(tx, given);
     const { event } = write;
     // DO NOTHING on any unique conflict: the idempotency index (a racing or earlier emit with
     // the same key) or the primary key (our own commit, retried after a lost acknowledgement).
@@ -595,6 +600,26 @@ export class SqlStorage implements Storage {
       return { event: eventFromRow(existing), deliveries: deliveries.map(deliveryFromRow), created: sameId !== undefined };
     }
     return { event: structuredClone(event), deliveries: write.deliveries.map((d) => structuredClone(d)), created: true };
+  }
+
+  /**
+   * Re-decides the deliveries emit marked held from the endpoints' state inside this write
+   * (src/storage/held-at-write.ts). FOR SHARE orders it with a concurrent resume, which locks
+   * the endpoint row before releasing held deliveries: either we see the endpoint active, or
+   * the resume waits for our commit and its release then finds our rows.
+   */
+  private async heldAtWrite(tx: Db, write: NewEventWrite): Promise<NewEventWrite> {
+    const heldEndpointIds = [...new Set(write.deliveries.filter((d) => d.status === 'held').map((d) => d.endpointId))].sort();
+    if (heldEndpointIds.length === 0) return write;
+    const rows = await tx
+      .selectFrom('hookrelay_endpoints')
+      .select(['id', 'status', 'deleted_at'])
+      .where('id', 'in', heldEndpointIds)
+      .orderBy('id')
+      .$if(this.dialect.supportsRowLocks, (qb) => qb.forShare())
+      .execute();
+    const states = new Map(rows.map((r) => [r.id, { status: r.status as EndpointRecord['status'], deletedAt: r.deleted_at === null ? null : new Date(Number(r.deleted_at)) }]));
+    return { event: write.event, deliveries: write.deliveries.map((d) => heldDeliveryAtWrite(d, states.get(d.endpointId))) };
   }
 
   private liveEndpointQuery(db: Db, orgId: string, id: string) {

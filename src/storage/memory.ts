@@ -10,6 +10,7 @@ import type {
   WebhookEvent,
 } from '../model.js';
 import { type DueEntry, GroupedDueIndex } from './due-queue.js';
+import { heldDeliveryAtWrite } from './held-at-write.js';
 import type {
   ClaimedDelivery,
   ClaimRequest,
@@ -207,7 +208,7 @@ export class MemoryStorage implements Storage {
     const eventRow = toEventRow(event);
     if (keyIndex !== null) this.eventsByKey.set(keyIndex, event.id);
     this.events.set(event.id, eventRow);
-    const rows = write.deliveries.map(toDeliveryRow);
+    const rows = write.deliveries.map((d) => toDeliveryRow(heldDeliveryAtWrite(d, this.endpoints.get(d.endpointId))));
     if (rows.length) this.deliveriesByEvent.set(event.id, rows.map((row) => row.id));
     for (const row of rows) {
       this.deliveries.set(row.id, row);

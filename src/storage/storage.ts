@@ -30,7 +30,7 @@ export interface ListEndpointsQuery {
 
 export interface NewEventWrite {
   event: WebhookEvent;
-  /** One per matching endpoint, already `pending` or `held`. */
+  /** One per matching endpoint, `pending` or `held` as the endpoint read before the write said. */
   deliveries: Delivery[];
 }
 
@@ -192,7 +192,10 @@ export interface Storage {
   /**
    * Writes the event and its deliveries in one atomic step. If the event has an idempotency
    * key already used in its org, writes nothing and returns the first event with its
-   * deliveries and `created: false` (also when two such writes race).
+   * deliveries and `created: false` (also when two such writes race). A delivery marked
+   * `held` is re-decided from its endpoint's state at the write, ordered with a concurrent
+   * resume or delete (`heldDeliveryAtWrite`): active → pending due at the event's time,
+   * deleted → cancelled, paused → held. The result carries the states written.
    */
   insertEvent(write: NewEventWrite, options?: WriteOptions): Promise<InsertEventResult>;
 

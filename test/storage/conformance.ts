@@ -235,6 +235,32 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         expect(claimedIds(await claim(at(30_000)))).toEqual([waiting.deliveries[0]!.id]);
       });
 
+      it('an emit that read its endpoint paused but writes after the resume stores the delivery pending, so nothing strands in held', async () => {
+        const endpoint = await addEndpoint();
+        const pausedView = { ...endpoint, status: 'paused' as const, pausedReason: 'manual' as const };
+        await storage().updateEndpoint(ORG_A, endpoint.id, { status: 'paused', pausedReason: 'manual' }, at(10));
+        // emit read the endpoint here (paused); the host resumes it before emit writes.
+        const write = eventWrite(ORG_A, [pausedView], { createdAt: at(20) });
+        expect(write.deliveries[0]).toMatchObject({ status: 'held' });
+        await storage().updateEndpoint(ORG_A, endpoint.id, { status: 'active', pausedReason: null }, at(30));
+        const result = await storage().insertEvent(write);
+        expect(result.deliveries[0]).toMatchObject({ status: 'pending', nextAttemptAt: at(20) });
+        expect(await readDelivery(ORG_A, write.deliveries[0]!.id)).toMatchObject({ status: 'pending', nextAttemptAt: at(20), completedAt: null });
+        expect(claimedIds(await claim(at(20)))).toEqual([write.deliveries[0]!.id]);
+      });
+
+      it('an emit that read its endpoint paused but writes after the delete stores the delivery cancelled; one still paused stays held', async () => {
+        const gone = await addEndpoint(ORG_A, { status: 'paused', pausedReason: 'manual' });
+        const still = await addEndpoint(ORG_A, { status: 'paused', pausedReason: 'failing' });
+        const write = eventWrite(ORG_A, [gone, still], { createdAt: at(20) });
+        await storage().deleteEndpoint(ORG_A, gone.id, at(30));
+        const result = await storage().insertEvent(write);
+        expect(result.deliveries.map((d) => d.status)).toEqual(['cancelled', 'held']);
+        expect(await readDelivery(ORG_A, write.deliveries[0]!.id)).toMatchObject({ status: 'cancelled', nextAttemptAt: null, completedAt: at(20) });
+        expect(await readDelivery(ORG_A, write.deliveries[1]!.id)).toMatchObject({ status: 'held', nextAttemptAt: null });
+        expect(await claim(at(100_000))).toEqual([]);
+      });
+
       it('setting the status an endpoint already has moves no delivery', async () => {
         const active = await addEndpoint();
         const paused = await addEndpoint(ORG_A, { status: 'paused', pausedReason: 'failing' });
