@@ -62,6 +62,12 @@ export interface Delivery {
   status: DeliveryStatus;
   /** Attempts made so far (the retry counter). */
   attemptCount: number;
+  /**
+   * `attemptCount` when a manual retry or a replay last re-enqueued the delivery (0 if never).
+   * The retry schedule, and the pause once it is exhausted, count attempts from here, so a
+   * re-sent delivery gets the whole schedule again instead of failing on its first error.
+   */
+  requeuedAtAttempt: number;
   /** When the next attempt is due; null once finished or held. */
   nextAttemptAt: Date | null;
   lastAttemptAt: Date | null;

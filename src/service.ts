@@ -349,6 +349,7 @@ export class WebhookService {
         eventType: event.type,
         status: held ? 'held' : 'pending',
         attemptCount: 0,
+        requeuedAtAttempt: 0,
         nextAttemptAt: held ? null : now,
         lastAttemptAt: null,
         lastStatusCode: null,

@@ -12,6 +12,7 @@ const DELIVERY_COLUMNS = [
   'event_type',
   'status',
   'attempt_count',
+  'requeued_at_attempt',
   'next_attempt_at',
   'last_attempt_at',
   'last_status_code',
@@ -23,7 +24,7 @@ const DELIVERY_COLUMNS = [
 
 /** The column list that reads delivery rows sent as one JSON array (`json_to_recordset`). */
 const DELIVERY_RECORD_TYPES = `id text, org_id text, event_id text, endpoint_id text, event_type text, status text,
-  attempt_count integer, next_attempt_at bigint, last_attempt_at bigint, last_status_code integer, last_error text,
+  attempt_count integer, requeued_at_attempt integer, next_attempt_at bigint, last_attempt_at bigint, last_status_code integer, last_error text,
   created_at bigint, updated_at bigint, completed_at bigint`;
 
 const ATTEMPT_COLUMNS = [

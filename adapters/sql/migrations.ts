@@ -158,6 +158,12 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX hookrelay_attempts_delivery_idx ON ${t('hookrelay_attempts')} (delivery_id, attempt_number)`,
     ],
   },
+  {
+    version: 2,
+    name: 'retry schedule restarts at a manual retry or replay',
+    sqlite: (t) => [`ALTER TABLE ${t('hookrelay_deliveries')} ADD COLUMN requeued_at_attempt INTEGER NOT NULL DEFAULT 0`],
+    postgres: (t) => [`ALTER TABLE ${t('hookrelay_deliveries')} ADD COLUMN requeued_at_attempt integer NOT NULL DEFAULT 0`],
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

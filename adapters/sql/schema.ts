@@ -59,6 +59,8 @@ export interface DeliveriesTable {
   event_type: string;
   status: string;
   attempt_count: ColumnType<number | string, number, number>;
+  /** attempt_count at the last manual retry or replay (migration 2). */
+  requeued_at_attempt: ColumnType<number | string, number, number>;
   next_attempt_at: NullableEpochMs;
   last_attempt_at: NullableEpochMs;
   last_status_code: number | null;

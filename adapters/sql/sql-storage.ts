@@ -640,6 +640,8 @@ export class SqlStorage implements Storage {
   private requeue(tx: Db, now: Date, held: boolean) {
     return tx.updateTable('hookrelay_deliveries').set({
       status: held ? 'held' : 'pending',
+      // The retry schedule restarts here (see Delivery.requeuedAtAttempt).
+      requeued_at_attempt: sql<number>`attempt_count`,
       next_attempt_at: held ? null : now.getTime(),
       completed_at: null,
       lease_token: null,

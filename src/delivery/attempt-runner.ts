@@ -58,7 +58,8 @@ export class AttemptRunner {
     const result = await this.deps.transport.send({ url: endpoint.url, headers, body });
     const finishedAt = clock.now();
     const attemptNumber = delivery.attemptCount + 1;
-    const decision = decideNext(attemptNumber, result, finishedAt, this.deps.retry);
+    // A manual retry or replay restarts the schedule: count only the attempts since then.
+    const decision = decideNext(attemptNumber - delivery.requeuedAtAttempt, result, finishedAt, this.deps.retry);
     const attempt: Attempt = {
       id: newId('attempt', startedAt),
       deliveryId: delivery.id,

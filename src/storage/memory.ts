@@ -39,6 +39,7 @@ interface DeliveryRow {
   eventType: string;
   status: DeliveryStatus;
   attemptCount: number;
+  requeuedAtAttempt: number;
   nextAttemptAt: number | null;
   lastAttemptAt: number | null;
   lastStatusCode: number | null;
@@ -493,6 +494,8 @@ export class MemoryStorage implements Storage {
   private requeue(d: DeliveryRow, endpoint: EndpointRecord, now: Date): void {
     if (!FINISHED.has(d.status)) return;
     d.leaseToken = null;
+    // The retry schedule restarts here (see Delivery.requeuedAtAttempt).
+    d.requeuedAtAttempt = d.attemptCount;
     if (endpoint.status === 'paused') this.hold(d, now);
     else this.makePending(d, now.getTime(), now);
   }
@@ -547,6 +550,7 @@ function toDeliveryRow(d: Delivery): DeliveryRow {
     eventType: d.eventType,
     status: d.status,
     attemptCount: d.attemptCount,
+    requeuedAtAttempt: d.requeuedAtAttempt,
     nextAttemptAt: time(d.nextAttemptAt),
     lastAttemptAt: time(d.lastAttemptAt),
     lastStatusCode: d.lastStatusCode,
@@ -568,6 +572,7 @@ function toDelivery(d: DeliveryRow): Delivery {
     eventType: d.eventType,
     status: d.status,
     attemptCount: d.attemptCount,
+    requeuedAtAttempt: d.requeuedAtAttempt,
     nextAttemptAt: date(d.nextAttemptAt),
     lastAttemptAt: date(d.lastAttemptAt),
     lastStatusCode: d.lastStatusCode,

@@ -119,6 +119,51 @@ describe('retryDelivery and replay', () => {
     expect(h.receiver.requests).toHaveLength(3);
   });
 
+  it('a manual retry or replay restarts the retry schedule: its first failure is retried after 1s, the endpoint stays active', async () => {
+    // The seed: "If all retries fail, the webhook is automatically paused". A re-sent delivery
+    // gets the whole schedule again before that, not one attempt.
+    const paused: string[] = [];
+    h = await harness({ retry: { schedule: ['1s', '5s'] }, onEndpointPaused: ({ reason }) => void paused.push(reason) });
+    const endpointId = await h.endpoint();
+    h.receiver.failNext(3, 500);
+    const { deliveries } = await h.hooks.emit('org_1', { type: 'execution.completed', data: {} });
+    const id = deliveries[0]!.id;
+    await h.hooks.deliverDue();
+    h.clock.advance('1s');
+    await h.hooks.deliverDue();
+    h.clock.advance('5s');
+    await h.hooks.deliverDue();
+    expect(await h.hooks.getDelivery('org_1', id)).toMatchObject({ status: 'failed', attemptCount: 3 });
+    expect(paused).toEqual(['failing']);
+    await h.hooks.update('org_1', endpointId, { status: 'active' });
+
+    for (const requeue of [() => h.hooks.retryDelivery('org_1', id), () => h.hooks.replay('org_1', endpointId, { since: new Date(0) })]) {
+      h.receiver.failNext(1, 500);
+      await requeue();
+      await h.hooks.deliverDue();
+      const afterOne = await h.hooks.getDelivery('org_1', id);
+      expect(afterOne.status).toBe('pending');
+      expect(afterOne.nextAttemptAt!.getTime() - afterOne.lastAttemptAt!.getTime()).toBe(1000);
+      expect((await h.hooks.get('org_1', endpointId)).status).toBe('active');
+      h.clock.advance('1s');
+      await h.hooks.deliverDue();
+      expect(await h.hooks.getDelivery('org_1', id)).toMatchObject({ status: 'succeeded' });
+    }
+    expect(paused).toEqual(['failing']);
+
+    // And a re-sent delivery that fails every retry again pauses the endpoint, as the first round did.
+    h.receiver.failNext(3, 500);
+    await h.hooks.retryDelivery('org_1', id);
+    await h.hooks.deliverDue();
+    h.clock.advance('1s');
+    await h.hooks.deliverDue();
+    expect((await h.hooks.getDelivery('org_1', id)).status).toBe('pending');
+    h.clock.advance('5s');
+    await h.hooks.deliverDue();
+    expect(await h.hooks.getDelivery('org_1', id)).toMatchObject({ status: 'failed', attemptCount: 10 });
+    expect(paused).toEqual(['failing', 'failing']);
+  });
+
   it('replay re-enqueues the endpoint\'s finished deliveries in [since, until) and says how many', async () => {
     h = await harness();
     const endpointId = await h.endpoint();

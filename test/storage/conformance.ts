@@ -976,8 +976,9 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         await settleDue(at(250), { status: 'cancelled' });
         for (const w of writes) {
           const retried = await storage().retryDelivery(ORG_A, w.deliveries[0]!.id, at(1_000));
-          expect(retried).toMatchObject({ id: w.deliveries[0]!.id, status: 'pending', nextAttemptAt: at(1_000), completedAt: null, attemptCount: 1, updatedAt: at(1_000) });
-          expect(await readDelivery(ORG_A, w.deliveries[0]!.id)).toMatchObject({ status: 'pending', nextAttemptAt: at(1_000), attemptCount: 1 });
+          // The retry schedule restarts at the requeue: requeuedAtAttempt marks where.
+          expect(retried).toMatchObject({ id: w.deliveries[0]!.id, status: 'pending', nextAttemptAt: at(1_000), completedAt: null, attemptCount: 1, requeuedAtAttempt: 1, updatedAt: at(1_000) });
+          expect(await readDelivery(ORG_A, w.deliveries[0]!.id)).toMatchObject({ status: 'pending', nextAttemptAt: at(1_000), attemptCount: 1, requeuedAtAttempt: 1 });
         }
         expect(claimedIds(await claim(at(1_000)))).toEqual(sorted(writes.map((w) => w.deliveries[0]!.id)));
       });

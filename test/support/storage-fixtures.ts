@@ -74,6 +74,7 @@ export function delivery(evt: WebhookEvent, endpoint: EndpointRecord, dueAt: Dat
     eventType: evt.type,
     status: held ? 'held' : 'pending',
     attemptCount: 0,
+    requeuedAtAttempt: 0,
     nextAttemptAt: held ? null : dueAt,
     lastAttemptAt: null,
     lastStatusCode: null,
