@@ -89,7 +89,8 @@ export type AttemptErrorKind =
   | 'dns'
   | 'blocked' // refused by the SSRF guard
   | 'tls'
-  | 'network'; // anything else below HTTP
+  | 'network' // anything else below HTTP
+  | 'internal'; // the request could not be built (e.g. a custom signing scheme threw): nothing was sent
 
 export interface Attempt {
   id: string;

@@ -10,7 +10,7 @@ import type { ClaimedDelivery, NextDeliveryState, Storage } from '../storage/sto
 import type { DeliveryEmitter } from './delivery-events.js';
 import { serializeEvent } from './payload.js';
 import { decideNext, type RetryConfig } from './retry-policy.js';
-import type { HttpTransport } from './transport.js';
+import type { HttpTransport, SendResult } from './transport.js';
 import { USER_AGENT } from './user-agent.js';
 
 export interface AttemptRunnerDeps {
@@ -52,10 +52,8 @@ export class AttemptRunner {
       return { stopEndpoint, retryAt: null };
     }
 
-    const body = serializeEvent(claimed.event);
     const startedAt = clock.now();
-    const headers = this.headers(claimed, body, startedAt);
-    const result = await this.deps.transport.send({ url: endpoint.url, headers, body });
+    const result = await this.send(claimed, startedAt);
     const finishedAt = clock.now();
     const attemptNumber = delivery.attemptCount + 1;
     // A manual retry or replay restarts the schedule: count only the attempts since then.
@@ -99,6 +97,26 @@ export class AttemptRunner {
       return { stopEndpoint: 'held', retryAt: null };
     }
     return decision.next.status === 'pending' ? { stopEndpoint: null, retryAt: decision.next.nextAttemptAt.getTime() } : CONTINUE;
+  }
+
+  /**
+   * Builds, signs and sends the request. A failure to build it (a custom signing scheme that
+   * throws, say) counts as a failed attempt like any other: recorded, retried on the schedule,
+   * and paused at the end, instead of escaping and leaving the delivery leased with its retry
+   * counter stuck, to be sent again when the lease runs out, over and over.
+   */
+  private async send(claimed: ClaimedDelivery, startedAt: number): Promise<SendResult> {
+    let body: string;
+    let headers: Record<string, string>;
+    try {
+      body = serializeEvent(claimed.event);
+      headers = this.headers(claimed, body, startedAt);
+    } catch (error) {
+      this.deps.logger.error({ deliveryId: claimed.delivery.id, endpointId: claimed.endpoint.id, err: error }, 'hookrelay: could not build the delivery request');
+      const reason = error instanceof Error ? error.message : String(error);
+      return { statusCode: null, errorKind: 'internal', errorMessage: `could not build the request: ${reason}`.slice(0, 500), responseExcerpt: null, retryAfter: null, durationMs: 0 };
+    }
+    return this.deps.transport.send({ url: claimed.endpoint.url, headers, body });
   }
 
   private headers(claimed: ClaimedDelivery, body: string, startedAt: number): Record<string, string> {

@@ -284,8 +284,13 @@ export class DeliveryScheduler {
         this.queues.set(endpointId, items);
       }
       if (items.length === this.o.perEndpointConcurrency - 1) this.mightHaveDue = true;
-      // Too close to its lease's end to finish inside it: leave it; it is due again when the lease ends.
-      if (this.o.clock.now() + this.o.timeoutMs + this.leaseMarginMs > item.claimedAt + this.o.leaseMs) return this.takeNext();
+      // Too close to its lease's end to finish inside it: hand it back, due now, rather than
+      // leave it leased (and idle) until the lease runs out.
+      const now = this.o.clock.now();
+      if (now + this.o.timeoutMs + this.leaseMarginMs > item.claimedAt + this.o.leaseMs) {
+        this.track(this.release([item], new Date(now)).then(() => this.signal()));
+        return this.takeNext();
+      }
       return item;
     }
     return null;

@@ -16,7 +16,7 @@ export interface SignInput {
 export interface SigningScheme {
   /** Stable name, e.g. `standard-webhooks`, `hmac-sha256-hex`. */
   readonly name: string;
-  /** Header name → value. Must not throw for any secret the service created. */
+  /** Header name → value. Must not throw for any secret the service created; if it does, nothing is sent and the attempt is recorded as failed (`errorKind: 'internal'`) and retried on the schedule. */
   sign(input: SignInput): Record<string, string>;
 }
 

@@ -266,6 +266,24 @@ describe('the delivery loop', () => {
     expect(h.receiver.requests).toHaveLength(1);
   });
 
+  it('a queued claim that can no longer finish inside its lease is handed back and sent at once, not left leased until the lease ends', async () => {
+    h = await harness({ delivery: { timeout: '2s', lease: '10s', perEndpointConcurrency: 1 } });
+    await h.endpoint();
+    h.receiver.respondNext({ kind: 'slow', ms: 300 });
+    const { deliveries: [first] } = await h.hooks.emit('org_1', { type: 'execution.completed', data: { n: 1 } });
+    const { deliveries: [second] } = await h.hooks.emit('org_1', { type: 'execution.completed', data: { n: 2 } });
+    // Both are claimed; the second waits behind the first (one at a time per endpoint) while
+    // the clock passes the point where an attempt could still end inside the lease.
+    const running = h.hooks.deliverDue();
+    await h.receiver.waitFor(1, 2000);
+    h.clock.advance('9s');
+    await running;
+    await h.hooks.deliverDue();
+    expect(h.receiver.requests.map((r) => (r.json as { data: { n: number } }).data.n)).toEqual([1, 2]);
+    expect(await h.hooks.getDelivery('org_1', first!.id)).toMatchObject({ status: 'succeeded', attemptCount: 1 });
+    expect(await h.hooks.getDelivery('org_1', second!.id)).toMatchObject({ status: 'succeeded', attemptCount: 1 });
+  });
+
   it('start() and stop() are idempotent; deliverDue works after stop', async () => {
     h = await harness();
     await h.endpoint();
