@@ -62,6 +62,8 @@ export interface SqlStorageConfig {
   notifier?: Notifier | undefined;
   /** The channel `insertEventAtomic` notifies on (Postgres). */
   notifyChannel?: string | undefined;
+  /** Rows per prune transaction (default 1000); tests lower it to cross chunk boundaries. */
+  pruneChunk?: number | undefined;
 }
 
 /**
@@ -88,6 +90,7 @@ export class SqlStorage implements Storage {
   private readonly notifyChannel: string | null;
   private lastNotifyAt = 0;
   private trailingNotify: NodeJS.Timeout | null = null;
+  private readonly pruneChunk: number;
 
   constructor(config: SqlStorageConfig) {
     this.dialect = config.dialect;
@@ -99,6 +102,7 @@ export class SqlStorage implements Storage {
     this.notifier = config.notifier;
     this.hot = new HotQueries((name) => this.qualified(name), config.dialect.numberedParameters);
     this.notifyChannel = config.notifyChannel ?? null;
+    this.pruneChunk = config.pruneChunk ?? 1000;
     if (config.notifier) {
       const notifier = config.notifier;
       this.subscribe = (listener) => notifier.subscribe(listener);
@@ -311,16 +315,25 @@ export class SqlStorage implements Storage {
     const eventById = new Map(events.map((e) => [e.id, eventFromRow(e)]));
     const endpointById = new Map(endpoints.map((e) => [e.id, endpointFromRow(e)]));
     const claimed: ClaimedDelivery[] = [];
+    const orphans: string[] = [];
     for (const row of rows) {
       const event = eventById.get(row.event_id);
       const endpoint = endpointById.get(row.endpoint_id);
-      if (!event || !endpoint) continue;
+      if (!event || !endpoint) {
+        orphans.push(row.id);
+        continue;
+      }
       claimed.push({
         delivery: deliveryFromRow(row),
         event: structuredClone(event),
         endpoint: structuredClone(endpoint),
         leaseToken: request.leaseToken,
       });
+    }
+    // Its event or endpoint row was removed behind our back (hookrelay itself never does that):
+    // nothing can be sent, so cancel it rather than leave it to be claimed again every lease.
+    for (const deliveryId of orphans) {
+      await this.write((tx) => this.completeIn(tx, { deliveryId, leaseToken: request.leaseToken, attempt: null, next: { status: 'cancelled' }, now: request.now }));
     }
     return claimed;
   }
@@ -516,33 +529,77 @@ export class SqlStorage implements Storage {
 
   async prune(query: PruneQuery): Promise<PruneResult> {
     const cutoff = query.olderThan.getTime();
-    return this.write(async (tx) => {
-      // Deliveries and attempts start from the partial completed_at index, so a prune reads
-      // only what it deletes.
-      const attempts = await tx
-        .deleteFrom('hookrelay_attempts')
-        .where('delivery_id', 'in', tx.selectFrom('hookrelay_deliveries').select('id').where((eb) => prunableDelivery(eb, cutoff)))
-        .executeTakeFirst();
-      const deliveries = await tx
-        .deleteFrom('hookrelay_deliveries')
-        .where((eb) => prunableDelivery(eb, cutoff))
-        .executeTakeFirst();
-      // Then every old event with no delivery left, including events that matched no endpoint:
-      // (created_at) finds them, (event_id) answers whether a delivery remains. Deleting the
-      // event frees its idempotency key.
-      const events = await tx
-        .deleteFrom('hookrelay_events')
-        .where('created_at', '<', cutoff)
-        .where(({ not, exists, selectFrom }) =>
-          not(exists(selectFrom('hookrelay_deliveries as kept').select('kept.id').whereRef('kept.event_id', '=', 'hookrelay_events.id'))),
-        )
-        .executeTakeFirst();
-      return {
-        deliveries: Number(deliveries.numDeletedRows),
-        attempts: Number(attempts.numDeletedRows),
-        events: Number(events.numDeletedRows),
-      };
-    });
+    const result: PruneResult = { deliveries: 0, attempts: 0, events: 0 };
+    // In short transactions of at most `pruneChunk` rows each: one transaction over a large
+    // backlog would hold SQLite's write lock (and Postgres row locks) for as long as it takes,
+    // stalling emits and claims behind it.
+    for (;;) {
+      const removed = await this.write((tx) => this.pruneDeliveryChunk(tx, cutoff));
+      result.deliveries += removed.deliveries;
+      result.attempts += removed.attempts;
+      if (!removed.full) break;
+    }
+    for (;;) {
+      const removed = await this.write((tx) => this.pruneEventChunk(tx, cutoff));
+      result.events += removed.events;
+      if (!removed.full) break;
+    }
+    return result;
+  }
+
+  /** Deletes up to one chunk of finished deliveries completed before `cutoff`, then their attempts. */
+  private async pruneDeliveryChunk(tx: Db, cutoff: number): Promise<{ deliveries: number; attempts: number; full: boolean }> {
+    // The partial completed_at index finds them. The condition is checked again by the DELETE:
+    // a delivery re-sent since the SELECT (retry, replay) is no longer finished and stays.
+    const candidates = await tx
+      .selectFrom('hookrelay_deliveries')
+      .select('id')
+      .where((eb) => prunableDelivery(eb, cutoff))
+      .orderBy('completed_at')
+      .limit(this.pruneChunk)
+      .execute();
+    const full = candidates.length === this.pruneChunk;
+    if (candidates.length === 0) return { deliveries: 0, attempts: 0, full };
+    const deleted = await tx
+      .deleteFrom('hookrelay_deliveries')
+      .where('id', 'in', candidates.map((c) => c.id))
+      .where((eb) => prunableDelivery(eb, cutoff))
+      .returning('id')
+      .execute();
+    if (deleted.length === 0) return { deliveries: 0, attempts: 0, full };
+    const attempts = await tx
+      .deleteFrom('hookrelay_attempts')
+      .where('delivery_id', 'in', deleted.map((d) => d.id))
+      .executeTakeFirst();
+    return { deliveries: deleted.length, attempts: Number(attempts.numDeletedRows), full };
+  }
+
+  /**
+   * Deletes up to one chunk of events created before `cutoff` with no delivery left, including
+   * events that matched no endpoint: (created_at) finds them, (event_id) answers whether a
+   * delivery remains. Deleting an event frees its idempotency key.
+   */
+  private async pruneEventChunk(tx: Db, cutoff: number): Promise<{ events: number; full: boolean }> {
+    const candidates = await tx
+      .selectFrom('hookrelay_events')
+      .select('id')
+      .where('created_at', '<', cutoff)
+      .where(({ not, exists, selectFrom }) =>
+        not(exists(selectFrom('hookrelay_deliveries as kept').select('kept.id').whereRef('kept.event_id', '=', 'hookrelay_events.id'))),
+      )
+      .orderBy('created_at')
+      .limit(this.pruneChunk)
+      .execute();
+    const full = candidates.length === this.pruneChunk;
+    if (candidates.length === 0) return { events: 0, full };
+    const deleted = await tx
+      .deleteFrom('hookrelay_events')
+      .where('id', 'in', candidates.map((c) => c.id))
+      .where(({ not, exists, selectFrom }) =>
+        not(exists(selectFrom('hookrelay_deliveries as kept').select('kept.id').whereRef('kept.event_id', '=', 'hookrelay_events.id'))),
+      )
+      .executeTakeFirst();
+    return { events: Number(deleted.numDeletedRows), full };
   }
 
   // ---- helpers ----
