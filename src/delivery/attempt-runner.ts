@@ -30,6 +30,11 @@ export interface RunOutcome {
   stopEndpoint: 'held' | 'cancelled' | null;
   /** When a retry was scheduled, its due time (clock ms): an idle loop must wake for it. */
   retryAt: number | null;
+  /**
+   * The host's `onEndpointPaused`, still running. It must not hold a delivery slot (a slow mail
+   * server would stall every endpoint), but `stop()` and `deliverDue()` wait for it.
+   */
+  followUp?: Promise<void> | null;
 }
 
 const CONTINUE: RunOutcome = { stopEndpoint: null, retryAt: null };
@@ -92,9 +97,10 @@ export class AttemptRunner {
     }
     this.report(delivery, endpoint, attempt, decision.next, now);
     if (decision.pause) {
-      if (pausedAtomically === undefined) await this.pause(endpoint, decision.pause, now);
-      else if (pausedAtomically) await this.notifyPaused(pausedAtomically, decision.pause);
-      return { stopEndpoint: 'held', retryAt: null };
+      const paused = pausedAtomically === undefined ? await this.deps.storage.pauseEndpoint(endpoint.id, decision.pause, now) : pausedAtomically;
+      // null: someone else paused it first (another attempt, another process, the owner); they report it.
+      const followUp = paused ? this.notifyPaused(paused, decision.pause) : null;
+      return { stopEndpoint: 'held', retryAt: null, followUp };
     }
     return decision.next.status === 'pending' ? { stopEndpoint: null, retryAt: decision.next.nextAttemptAt.getTime() } : CONTINUE;
   }
@@ -157,24 +163,21 @@ export class AttemptRunner {
     }
   }
 
-  private async pause(endpoint: EndpointRecord, reason: 'failing' | 'gone' | 'manual', now: Date): Promise<void> {
-    const paused = await this.deps.storage.pauseEndpoint(endpoint.id, reason, now);
-    // null: someone else paused it first (another attempt, another process, the owner); they report it.
-    if (paused) await this.notifyPaused(paused, reason);
-  }
-
-  /** Logs, emits `endpointPaused` and calls `onEndpointPaused`, once per pause this process made. */
-  private async notifyPaused(paused: EndpointRecord, reason: 'failing' | 'gone' | 'manual'): Promise<void> {
+  /**
+   * Logs and emits `endpointPaused` now, once per pause this process made; returns the host's
+   * `onEndpointPaused` call, left running (see RunOutcome.followUp).
+   */
+  private notifyPaused(paused: EndpointRecord, reason: 'failing' | 'gone' | 'manual'): Promise<void> | null {
     const { logger, events, onEndpointPaused } = this.deps;
     const info = { endpoint: toPublicEndpoint(paused), reason };
     logger.warn({ endpointId: paused.id, orgId: paused.orgId, reason }, 'hookrelay: endpoint paused');
     events.emit('endpointPaused', info);
-    if (!onEndpointPaused) return;
-    try {
-      await onEndpointPaused(info);
-    } catch (err) {
-      logger.error({ err, endpointId: paused.id }, 'hookrelay: onEndpointPaused threw');
-      events.emit('error', { error: err, during: 'onEndpointPaused' });
-    }
+    if (!onEndpointPaused) return null;
+    return Promise.resolve()
+      .then(() => onEndpointPaused(info))
+      .catch((err: unknown) => {
+        logger.error({ err, endpointId: paused.id }, 'hookrelay: onEndpointPaused threw');
+        events.emit('error', { error: err, during: 'onEndpointPaused' });
+      });
   }
 }

@@ -304,6 +304,7 @@ export class DeliveryScheduler {
       .run(item.claimed)
       .then(
         (outcome) => {
+          if (outcome.followUp) this.track(outcome.followUp);
           if (outcome.stopEndpoint) this.forgetEndpoint(endpointId, outcome.stopEndpoint);
           // The loop may be asleep until a later time (e.g. this delivery's lease end): it must
           // wake to sleep again until this retry instead.

@@ -284,6 +284,36 @@ describe('the delivery loop', () => {
     expect(await h.hooks.getDelivery('org_1', second!.id)).toMatchObject({ status: 'succeeded', attemptCount: 1 });
   });
 
+  it('a slow onEndpointPaused (the host mailing its customer) holds no delivery slot; stop() waits for it', async () => {
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const notified: string[] = [];
+    h = await harness({
+      retry: { schedule: [] },
+      delivery: { concurrency: 1 },
+      onEndpointPaused: async ({ endpoint }) => {
+        await gate;
+        notified.push(endpoint.id);
+      },
+    });
+    const failing = await h.endpoint({ url: `${h.receiver.url}/failing` });
+    await h.endpoint({ url: `${h.receiver.url}/healthy` });
+    h.receiver.failNext(1, 500);
+    await h.hooks.emit('org_1', { type: 'execution.completed', data: {} });
+    h.hooks.start();
+    // Both endpoints are served with the one slot while the pause notification is still pending.
+    await h.receiver.waitFor(2, 3000);
+    expect((await h.hooks.get('org_1', failing)).pausedReason).toBe('failing');
+    expect(notified).toEqual([]);
+    let stopped = false;
+    const stopping = h.hooks.stop().then(() => (stopped = true));
+    await sleep(50);
+    expect(stopped).toBe(false);
+    openGate();
+    await stopping;
+    expect(notified).toEqual([failing]);
+  });
+
   it('start() and stop() are idempotent; deliverDue works after stop', async () => {
     h = await harness();
     await h.endpoint();
