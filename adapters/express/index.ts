@@ -25,6 +25,7 @@ export function webhookRouter(service: WebhookService, options: WebhookRouterOpt
   const handler = createWebhookHandler(service, options);
   const router = express.Router();
   router.use((req: Request, res: Response, next: NextFunction) => {
+    // Raw, as Express has it: the shared handler decodes each segment once, as for Fastify.
     const path = req.path;
     if (!handler.owns(req.method, path)) {
       next();

@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import Fastify from 'fastify';
 import { webhookRouter } from '../../adapters/express/index.js';
-import { webhookPlugin } from '../../adapters/fastify/index.js';
+import { webhookFrameworkErrors, webhookPlugin } from '../../adapters/fastify/index.js';
 import type { EndpointRecord } from '../../src/model.js';
 import { WebhookService } from '../../src/service.js';
 import { memoryStorage } from '../../src/storage/memory.js';
@@ -112,7 +112,7 @@ function expressApps(service: WebhookService): Apps {
 function fastifyApps(service: WebhookService): Apps {
   return {
     async ours() {
-      const app = Fastify();
+      const app = Fastify({ frameworkErrors: webhookFrameworkErrors() });
       await app.register(webhookPlugin, { service, authenticate, prefix: '/v1' });
       return listenFastify(app);
     },

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type Storage, WebhookError, WebhookService, isWebhookError } from 'hookrelay';
-import { webhookPlugin } from 'hookrelay/fastify';
+import { webhookFrameworkErrors, webhookPlugin } from 'hookrelay/fastify';
 import type { ApiKeyStore } from './api-keys.js';
 import { Wallets } from './wallets.js';
 
@@ -39,7 +39,8 @@ export function createAgentMessageApp(options: AgentMessageOptions): { app: Fast
     lowBalanceThresholdCents: LOW_BALANCE_THRESHOLD_CENTS,
   });
 
-  const app = Fastify({ genReqId: () => randomUUID() });
+  // frameworkErrors: a malformed percent-escape in the path gets the API's envelope too.
+  const app = Fastify({ genReqId: () => randomUUID(), frameworkErrors: webhookFrameworkErrors() });
   const authenticate = (authorization: string | undefined, scope: string) => {
     const principal = options.apiKeys.authenticate(authorization);
     if (!principal) throw new WebhookError('UNAUTHORIZED', 'authentication failed');

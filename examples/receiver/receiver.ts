@@ -6,7 +6,10 @@ export interface ReceiverOptions {
   secret: string;
   /** The sender's scheme; omitted means Standard Webhooks, hookrelay's default. */
   scheme?: VerifyingScheme;
-  /** Called once per event id: retries of an event already handled are acknowledged, not handled again. */
+  /**
+   * Called once per event id: retries of an event already handled are acknowledged, not handled
+   * again. A throw answers 500, so hookrelay retries and the next attempt calls it again.
+   */
   onEvent(event: VerifiedWebhookEvent): void | Promise<void>;
   /** Called for every request that fails verification (the answer is 400 either way). */
   onRejected?(reason: { code: string; message: string }): void;
@@ -14,14 +17,16 @@ export interface ReceiverOptions {
 
 const MAX_BODY_BYTES = 1024 * 1024;
 /** Remembered event ids; hookrelay's retries of one event reuse its id, so this is all dedup needs. */
-const SEEN_CAPACITY = 10_000;
+const OUTCOMES_CAPACITY = 10_000;
 
 /**
  * A receiver as a customer would write it: read the raw body (verification needs the exact bytes,
  * not re-serialized JSON), verify, dedupe on the event id, answer 2xx fast.
  */
 export function createReceiver(options: ReceiverOptions): Server {
-  const seen = new Set<string>();
+  // Event id → the outcome of its handler, pending while it runs. A failure is forgotten, so the
+  // retry hookrelay sends after the 500 runs the handler again.
+  const outcomes = new Map<string, Promise<void>>();
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     if (request.method !== 'POST') {
       response.writeHead(405, { allow: 'POST' }).end();
@@ -41,18 +46,21 @@ export function createReceiver(options: ReceiverOptions): Server {
       response.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: error.code }));
       return;
     }
-    if (!seen.has(event.id)) {
-      // Marked before handling, so a retry racing a slow first attempt is not handled twice. A
-      // throwing handler answers 500 and unmarks the id, so hookrelay's retry gets another go.
-      seen.add(event.id);
-      if (seen.size > SEEN_CAPACITY) seen.delete(seen.values().next().value as string);
-      try {
-        await options.onEvent(event);
-      } catch {
-        seen.delete(event.id);
-        response.writeHead(500).end();
-        return;
-      }
+    let outcome = outcomes.get(event.id);
+    if (!outcome) {
+      outcome = (async () => options.onEvent(event))();
+      outcomes.set(event.id, outcome);
+      if (outcomes.size > OUTCOMES_CAPACITY) outcomes.delete(outcomes.keys().next().value as string);
+      outcome.catch(() => outcomes.delete(event.id));
+    }
+    // A retry racing a slow first attempt waits for that attempt's outcome instead of answering 2xx
+    // at once: hookrelay stops at the first 2xx, so acknowledging an event before it was handled
+    // successfully would lose it if the handler then threw.
+    try {
+      await outcome;
+    } catch {
+      response.writeHead(500).end();
+      return;
     }
     response.writeHead(204).end();
   };

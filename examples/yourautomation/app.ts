@@ -31,12 +31,13 @@ export const YOUR_AUTOMATION_RETRY_SCHEDULE = ['1s', '5s', '30s', '2m', '10m'] a
  * `X-YA-Webhook-*` signatures), plus two product routes that emit events the way a real host does.
  */
 export function createYourAutomationApp(options: YourAutomationOptions): { app: express.Express; hooks: WebhookService } {
+  const retrySchedule = options.retrySchedule ?? YOUR_AUTOMATION_RETRY_SCHEDULE;
   const hooks = new WebhookService({
     storage: options.storage,
     eventTypes: YOUR_AUTOMATION_EVENT_TYPES,
     // "X-YA-Webhook-Signature: sha256=<hex HMAC of the raw body>", with the -Id and -Timestamp headers.
     signing: hmacSha256Hex({ headerPrefix: 'X-YA-Webhook' }),
-    retry: { schedule: options.retrySchedule ?? YOUR_AUTOMATION_RETRY_SCHEDULE },
+    retry: { schedule: retrySchedule },
     delivery: {
       allowHttp: options.allowLocalTargets ?? false,
       allowPrivateNetworks: options.allowLocalTargets ?? false,
@@ -44,7 +45,8 @@ export function createYourAutomationApp(options: YourAutomationOptions): { app: 
     },
     async onEndpointPaused(info) {
       const contact = options.contactFor(info.endpoint.orgId);
-      await options.sendEmail(renderPauseEmail(info, contact, options.apiBaseUrl()));
+      // The email names the schedule in use, which YA_RETRY_SCHEDULE (or a test) may have replaced.
+      await options.sendEmail(renderPauseEmail(info, contact, { apiBaseUrl: options.apiBaseUrl(), retrySchedule }));
     },
   });
 

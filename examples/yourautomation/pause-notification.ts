@@ -1,6 +1,6 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { EndpointPausedInfo } from 'hookrelay';
+import { type Duration, type EndpointPausedInfo, parseDuration } from 'hookrelay';
 
 /** What the host knows about the owner of an organization: where the notification goes. */
 export interface OrgContact {
@@ -15,18 +15,39 @@ export interface RenderedEmail {
   text: string;
 }
 
-const REASONS = {
-  failing: 'every delivery attempt of the retry policy (1s, 5s, 30s, 2min, 10min) failed',
-  gone: 'your endpoint answered 410 Gone',
-  manual: 'it was paused through the API',
-} as const;
+/** What the email needs from the host's configuration. */
+export interface PauseEmailSettings {
+  /** Base URL shown in the reactivation `curl`. */
+  apiBaseUrl: string;
+  /** The `retry.schedule` the service runs with, so the email states the policy that actually failed. */
+  retrySchedule: readonly Duration[];
+}
+
+function reasonText(reason: EndpointPausedInfo['reason'], retrySchedule: readonly Duration[]): string {
+  const retries = retrySchedule.length > 0 ? retrySchedule.map(formatDelay).join(', ') : 'no retries';
+  const reasons: Record<EndpointPausedInfo['reason'], string> = {
+    failing: `every delivery attempt of the retry policy (${retries}) failed`,
+    gone: 'your endpoint answered 410 Gone',
+    manual: 'it was paused through the API',
+  };
+  return reasons[reason];
+}
+
+/** A delay in the largest unit that divides it: '2m' → '2min', 1500 → '1500ms', '90s' → '90s'. */
+function formatDelay(delay: Duration): string {
+  const ms = parseDuration(delay);
+  if (ms === undefined) return String(delay);
+  const units = [['d', 86_400_000], ['h', 3_600_000], ['min', 60_000], ['s', 1_000]] as const;
+  const unit = units.find(([, size]) => ms >= size && ms % size === 0);
+  return unit ? `${ms / unit[1]}${unit[0]}` : `${ms}ms`;
+}
 
 /**
  * The seed: "After all retries fail, the webhook is paused and you receive an email notification.
  * Reactivate paused webhooks from the dashboard or via the API." hookrelay pauses the endpoint and
  * calls `onEndpointPaused`; rendering and sending the email is the host's job, as here.
  */
-export function renderPauseEmail(info: EndpointPausedInfo, contact: OrgContact, apiBaseUrl: string): RenderedEmail {
+export function renderPauseEmail(info: EndpointPausedInfo, contact: OrgContact, { apiBaseUrl, retrySchedule }: PauseEmailSettings): RenderedEmail {
   const { endpoint, reason } = info;
   return {
     to: contact.email,
@@ -34,7 +55,7 @@ export function renderPauseEmail(info: EndpointPausedInfo, contact: OrgContact, 
     text: [
       `Hi ${contact.name},`,
       '',
-      `We paused your webhook ${endpoint.id} (${endpoint.url}) because ${REASONS[reason]}.`,
+      `We paused your webhook ${endpoint.id} (${endpoint.url}) because ${reasonText(reason, retrySchedule)}.`,
       `Subscribed events: ${endpoint.events.join(', ')}.`,
       '',
       'Events for this webhook are kept while it is paused and are delivered once you reactivate it:',

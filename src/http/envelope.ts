@@ -1,6 +1,7 @@
 import { ERROR_STATUS, type ErrorDetails, WebhookError, type WebhookErrorCode, isWebhookError } from '../errors.js';
 import { randomFillSync } from 'node:crypto';
 import type { Logger } from '../logger.js';
+import { setDetail } from './input.js';
 import type { HttpResponse } from './types.js';
 
 /** A caller's own request id is echoed only when it is short and plain enough to log and return safely. */
@@ -85,7 +86,7 @@ export function errorResponse(
   };
   if (known.details) {
     const details: Record<string, string> = {};
-    for (const [field, reason] of Object.entries(known.details)) details[renameDetail(field)] = reason;
+    for (const [field, reason] of Object.entries(known.details)) setDetail(details, renameDetail(field), reason);
     body.details = details;
   }
   const response = jsonResponse(known.status, requestId, { success: false, error: body });

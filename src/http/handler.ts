@@ -4,6 +4,7 @@ import { InvalidOptionsError } from '../options.js';
 import type { WebhookService } from '../service.js';
 import { DEFAULT_BODY_LIMIT, parseJsonBody } from './body.js';
 import { errorResponse, jsonResponse, requestIdFor } from './envelope.js';
+import { decodePath, firstSegment } from './path.js';
 import { type Route, ROUTES } from './route-table.js';
 import type { HttpRequest, HttpResponse, Principal, WebhookHttpOptions, WireFormat } from './types.js';
 import { Wire } from './wire-format.js';
@@ -85,8 +86,9 @@ export function createWebhookHandler<Req>(service: WebhookService, options: Webh
   const namespaces = [...new Set(compiled.map((c) => c.segments[0] as string))];
 
   function match(method: string, path: string): Match {
-    const segments = path.split('/');
-    segments.shift();
+    // A path that is not valid percent-encoding names no route, whichever adapter passed it.
+    const segments = decodePath(path);
+    if (segments === null) return { kind: 'none' };
     const lookup = method === 'HEAD' ? 'GET' : method;
     let allow: string[] | undefined;
     for (const { route, segments: pattern } of compiled) {
@@ -148,9 +150,8 @@ export function createWebhookHandler<Req>(service: WebhookService, options: Webh
 
   function owns(method: string, path: string): boolean {
     if (method === 'OPTIONS') return false;
-    const end = path.indexOf('/', 1);
-    const first = end === -1 ? path.slice(1) : path.slice(1, end);
-    return namespaces.includes(first);
+    const first = firstSegment(path);
+    return first !== null && namespaces.includes(first);
   }
 
   const routedMethods = (supported: readonly string[]): string[] => supported.filter((m) => m !== 'OPTIONS');

@@ -40,7 +40,7 @@ function readFields(body: unknown, allowed: readonly Field[], wire: Wire | null)
 export function inWireTerms(error: unknown, wire: Wire): unknown {
   if (!isWebhookError(error) || !error.details || wire.format === 'camelCase') return error;
   const details: ErrorDetails = {};
-  for (const [field, reason] of Object.entries(error.details)) details[wire.wireName(field)] = reason;
+  for (const [field, reason] of Object.entries(error.details)) setDetail(details, wire.wireName(field), reason);
   return new WebhookError(error.code, error.message, { details, cause: error.cause });
 }
 

@@ -33,7 +33,10 @@ export type RequestBody =
 /** What an adapter hands the shared handler; nothing framework-specific but `native`. */
 export interface HttpRequest<Req> {
   method: string;
-  /** Path below the mount point, starting with `/`, without the query string. */
+  /**
+   * Path below the mount point, starting with `/`, without the query string, as sent: the
+   * handler decodes each segment's percent-escapes once, so adapters must not decode it.
+   */
   path: string;
   /** The raw query string, without the leading `?` (may be empty). */
   query: string;

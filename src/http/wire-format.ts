@@ -163,7 +163,8 @@ export class Wire {
 
   /** The wire name of a core field, used to key validation `details` the way the caller spelled them. */
   wireName(field: string): string {
-    return (this.names as Record<string, string>)[field] ?? field;
+    // hasOwn: `__proto__` or `constructor` would otherwise name Object.prototype's members.
+    return Object.hasOwn(this.names, field) ? (this.names as Record<string, string>)[field] as string : field;
   }
 
   /**

@@ -1,6 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createReceiver } from '../../examples/receiver/receiver.js';
 import { hmacSha256Hex, standardWebhooks } from '../../src/index.js';
 import { type RunningExample, runExample } from './run-example.js';
+
+// Vitest does not read tsconfig `paths`: point the package name at the sources, as tsx does for the example.
+vi.mock('hookrelay', () => import('../../src/index.js'));
 
 const SECRET = `whsec_${Buffer.from('a 32-byte key for the receiver!!').toString('base64')}`;
 
@@ -57,4 +63,52 @@ describe('examples/receiver', () => {
     const wrongScheme = signedDelivery(standardWebhooks(), { id: 'evt_01JTBQH2FZ8K1RXC0WJ4Z9P3VQ', type: 'execution.completed', data: {} });
     expect((await fetch(receiver.url, { method: 'POST', ...wrongScheme })).status).toBe(400);
   }, 60_000);
+
+  it('acknowledges a retry racing a failing first attempt only once the event was handled', async () => {
+    let releaseFirst!: () => void;
+    const firstGate = new Promise<void>((resolve) => (releaseFirst = resolve));
+    let firstStarted!: () => void;
+    const firstRunning = new Promise<void>((resolve) => (firstStarted = resolve));
+    let calls = 0;
+    let handled = 0;
+    const server = createReceiver({
+      secret: SECRET,
+      async onEvent() {
+        calls += 1;
+        if (calls === 1) {
+          firstStarted();
+          await firstGate;
+          throw new Error('database unavailable');
+        }
+        handled += 1;
+      },
+    });
+    let arrived = 0;
+    server.on('request', () => (arrived += 1));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    try {
+      const delivery = signedDelivery(standardWebhooks(), { id: 'evt_01JTBQH2FZ8K1RXC0WJ4Z9P3VR', type: 'order.paid', data: { orderId: 'o_3' } });
+      const post = () => fetch(url, { method: 'POST', ...delivery }).then((response) => ({ status: response.status, handledBefore: handled }));
+
+      const first = post();
+      await firstRunning;
+      // hookrelay's retry of the same event (a timeout of the first attempt) arrives while the first is still running.
+      const retry = post();
+      await expect.poll(() => arrived).toBe(2);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      releaseFirst();
+
+      expect((await first).status).toBe(500);
+      // A 2xx would tell hookrelay the event was handled, when the only attempt so far failed.
+      expect(await retry).toEqual({ status: 500, handledBefore: 0 });
+      // The next retry handles it; the ones after that are acknowledged without handling it again.
+      expect(await post()).toEqual({ status: 204, handledBefore: 1 });
+      expect(await post()).toEqual({ status: 204, handledBefore: 1 });
+      expect(calls).toBe(2);
+    } finally {
+      server.close();
+    }
+  });
 });

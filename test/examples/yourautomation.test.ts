@@ -2,9 +2,16 @@ import crypto from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { YOUR_AUTOMATION_RETRY_SCHEDULE } from '../../examples/yourautomation/app.js';
+import { renderPauseEmail } from '../../examples/yourautomation/pause-notification.js';
+import type { EndpointPausedInfo } from '../../src/index.js';
 import { type TestReceiver, createTestReceiver } from '../../src/testing/index.js';
 import { type RunningExample, runExample } from './run-example.js';
+
+// Vitest does not read tsconfig `paths`: point the package names at the sources, as tsx does for the example.
+vi.mock('hookrelay', () => import('../../src/index.js'));
+vi.mock('hookrelay/express', () => import('../../adapters/express/index.js'));
 
 // The seed's "Node.js verification" snippet, verbatim: what YourAutomation's customers run.
 function verifySignature(payload: string, signature: string, secret: string) {
@@ -141,6 +148,9 @@ describe('examples/yourautomation (Express host reproducing the YourAutomation s
     expect(email).toContain('To: ops@y3labs.example');
     expect(email).toContain(`Subject: [YourAutomation] Webhook ${webhookId} has been paused`);
     expect(email).toContain(`PATCH ${host.url}/v1/webhooks/${webhookId}`);
+    // The schedule this host runs with (YA_RETRY_SCHEDULE), not the seed's default.
+    expect(email).toContain('every delivery attempt of the retry policy (20ms, 40ms, 60ms, 80ms, 100ms) failed');
+    expect(email).not.toContain('2min');
     expect((await (await api('GET', `/v1/webhooks/${webhookId}`)).json()) as unknown).toMatchObject({ status: 'paused' });
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(receiver.requests).toHaveLength(6);
@@ -166,5 +176,20 @@ describe('examples/yourautomation (Express host reproducing the YourAutomation s
     expect(deleted.status).toBe(200);
     expect(await deleted.json()).toEqual({ id: webhookId, deleted: true });
     expect((await api('GET', `/v1/webhooks/${webhookId}`)).status).toBe(404);
+  });
+});
+
+describe('examples/yourautomation pause email', () => {
+  const info = {
+    endpoint: { id: 'wh_01JTBQH2FZ8K1RXC0WJ4Z9P3VM', orgId: 'org_y3labs', url: 'https://api.example.com/hooks', events: ['execution.failed'] },
+    reason: 'failing',
+  } as unknown as EndpointPausedInfo;
+  const contact = { orgId: 'org_y3labs', email: 'ops@y3labs.example', name: 'Y3 Labs ops' };
+  const render = (retrySchedule: readonly (number | string)[]) => renderPauseEmail(info, contact, { apiBaseUrl: 'https://api.yourautomation.example', retrySchedule }).text;
+
+  it('states the seed policy by default and the configured schedule when it is overridden', () => {
+    expect(render(YOUR_AUTOMATION_RETRY_SCHEDULE)).toContain('every delivery attempt of the retry policy (1s, 5s, 30s, 2min, 10min) failed');
+    expect(render(['500ms', 1500, '90s', '1h'])).toContain('every delivery attempt of the retry policy (500ms, 1500ms, 90s, 1h) failed');
+    expect(render([])).toContain('every delivery attempt of the retry policy (no retries) failed');
   });
 });

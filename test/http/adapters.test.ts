@@ -4,10 +4,11 @@ import express from 'express';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { webhookRouter } from '../../adapters/express/index.js';
-import { webhookPlugin } from '../../adapters/fastify/index.js';
+import { webhookFrameworkErrors, webhookPlugin } from '../../adapters/fastify/index.js';
 import { decodeTime } from 'ulid';
 import { newRequestId } from '../../src/http/envelope.js';
 import { createWebhookHandler } from '../../src/http/handler.js';
+import { Wire } from '../../src/http/wire-format.js';
 import { InvalidOptionsError } from '../../src/options.js';
 import { TOKENS, newService } from './harness.js';
 
@@ -174,6 +175,76 @@ describe('Fastify plugin', () => {
     const base = await listenFastify(app);
     await fetch(`${base}/v1/webhooks/wh_01JTBQH2FZ8K1RXC0WJ4Z9P3VM`);
     expect(seen).toEqual([['/v1/webhooks/*', 'function']]);
+  });
+});
+
+describe('Fastify: malformed percent-escapes (webhookFrameworkErrors)', () => {
+  const envelopeCode = async (response: Response) => ((await response.json()) as { error?: { code?: string } }).error?.code;
+
+  // Why the server option exists: no plugin can intercept this, and a Fastify upgrade that changes it shows up here.
+  it("without it, Fastify's router answers them itself, outside the plugin", async () => {
+    const app = Fastify();
+    await app.register(webhookPlugin, { service: newService(), authenticate, prefix: '/v1' });
+    const base = await listenFastify(app);
+    const response = await fetch(`${base}/v1/webhooks/%zz`, { headers: json });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: 'FST_ERR_BAD_URL' });
+  });
+
+  it('answers under every registered prefix, a parametric one included', async () => {
+    const app = Fastify({ frameworkErrors: webhookFrameworkErrors() });
+    await app.register(webhookPlugin, { service: newService(), authenticate, prefix: '/a' });
+    await app.register(webhookPlugin, { service: newService(), authenticate, prefix: '/orgs/:org/v1' });
+    await app.register(async (scope) => scope.register(webhookPlugin, { service: newService(), authenticate, prefix: '/v2' }), { prefix: '/nested' });
+    const base = await listenFastify(app);
+    for (const prefix of ['/a', '/orgs/acme/v1', '/nested/v2']) {
+      expect((await fetch(`${base}${prefix}/event-types`, { headers: json })).status, prefix).toBe(200);
+    }
+    for (const path of ['/a/webhooks/%zz', '/orgs/acme/v1/webhooks/%E0%A4%A', '/nested/v2/event-types/%zz', '/%61/webhooks/%zz']) {
+      const response = await fetch(`${base}${path}`, { headers: json });
+      expect(response.status, path).toBe(404);
+      expect(await envelopeCode(response)).toBe('NOT_FOUND');
+      expect(response.headers.get('x-request-id')).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+    }
+  });
+
+  it("leaves the host's malformed URLs, OPTIONS and other framework errors to the fallback", async () => {
+    const seen: string[] = [];
+    const app = Fastify({
+      frameworkErrors: webhookFrameworkErrors((error, request, reply) => {
+        seen.push(`${error.code} ${request.method} ${request.url}`);
+        void reply.code(400).send({ host: 'fallback' });
+      }),
+    });
+    await app.register(webhookPlugin, { service: newService(), authenticate, prefix: '/v1' });
+    const base = await listenFastify(app);
+    for (const [method, path] of [['GET', '/host/%zz'], ['GET', '/v1/%zz'], ['GET', '/v1/other/%zz'], ['OPTIONS', '/v1/webhooks/%zz']] as const) {
+      const response = await fetch(`${base}${path}`, { method, headers: json });
+      expect(await response.json(), `${method} ${path}`).toEqual({ host: 'fallback' });
+    }
+    expect(seen).toEqual([
+      'FST_ERR_BAD_URL GET /host/%zz',
+      'FST_ERR_BAD_URL GET /v1/%zz',
+      'FST_ERR_BAD_URL GET /v1/other/%zz',
+      'FST_ERR_BAD_URL OPTIONS /v1/webhooks/%zz',
+    ]);
+  });
+
+  it("by default hands the host's malformed URLs to Fastify's error handling", async () => {
+    const app = Fastify({ frameworkErrors: webhookFrameworkErrors() });
+    await app.register(webhookPlugin, { service: newService(), authenticate, prefix: '/v1' });
+    const base = await listenFastify(app);
+    const response = await fetch(`${base}/host/%zz`);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: 'FST_ERR_BAD_URL', statusCode: 400 });
+  });
+});
+
+describe('Wire', () => {
+  it('keeps prototype member names as they are', () => {
+    const wire = new Wire('snake_case');
+    const names = ['__proto__', 'constructor', 'toString', 'apiVersion'].map((name) => wire.wireName(name));
+    expect(names).toEqual(['__proto__', 'constructor', 'toString', 'api_version']);
   });
 });
 

@@ -162,12 +162,30 @@ describe.each(HARNESSES)('REST API over $name: endpoints', (harness: Harness) =>
       expectEnvelope(await api('POST', '/webhooks'), 422, 'VALIDATION_FAILED');
     });
 
-    it('does not let __proto__ in the body reach the stored endpoint', async () => {
+    // Compared as JSON text: `toEqual({ __proto__: … })` is `toEqual({})` in JS and would prove nothing.
+    it('does not let __proto__ in the body reach the stored endpoint, and names it in details', async () => {
       const raw = `{"url":"${HOOK_URL}","events":["wallet.balance_low"],"__proto__":{"polluted":true}}`;
       const response = await api('POST', '/webhooks', { body: raw, headers: { 'content-type': 'application/json' } });
       expectEnvelope(response, 422, 'VALIDATION_FAILED');
-      expect(response.json.error.details).toEqual({ __proto__: 'unknown field' });
+      expect(response.text).toContain('"details":{"__proto__":"unknown field"}');
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      expect((await api('GET', '/webhooks')).json.data).toEqual([]);
+    });
+
+    it('names __proto__, constructor and prototype as unknown fields on every route that takes a body', async () => {
+      const { id } = await create();
+      const hostile = '"__proto__":1,"constructor":2,"prototype":3';
+      const expected = '{"__proto__":"unknown field","constructor":"unknown field","prototype":"unknown field"}';
+      const requests: [string, string, string][] = [
+        ['POST', '/webhooks', `{"url":"${HOOK_URL}","events":["wallet.balance_low"],${hostile}}`],
+        ['PATCH', `/webhooks/${id}`, `{"description":"x",${hostile}}`],
+        ['POST', `/webhooks/${id}/rotate`, `{${hostile}}`],
+      ];
+      for (const [method, path, body] of requests) {
+        const response = await api(method, path, { body, headers: { 'content-type': 'application/json' } });
+        expectEnvelope(response, 422, 'VALIDATION_FAILED');
+        expect(JSON.stringify(JSON.parse(response.text).error.details), `${method} ${path}`).toBe(expected);
+      }
     });
 
     // Seed: "Your organization can hold up to 50 active endpoints. Exceeding the cap returns 409 LIMIT_EXCEEDED."
@@ -250,6 +268,12 @@ describe.each(HARNESSES)('REST API over $name: endpoints', (harness: Harness) =>
       const response = await api('GET', `/webhooks?${query}`);
       expectEnvelope(response, 422, 'VALIDATION_FAILED');
       expect(Object.keys(response.json.error.details)).toEqual([field]);
+    });
+
+    it('names a __proto__ query parameter in details', async () => {
+      const response = await api('GET', '/webhooks?__proto__=1&constructor=2');
+      expectEnvelope(response, 422, 'VALIDATION_FAILED');
+      expect(response.text).toContain('"details":{"__proto__":"unknown query parameter","constructor":"unknown query parameter"}');
     });
 
     it('rejects unknown query parameters on every other route', async () => {
@@ -486,6 +510,16 @@ describe.each(HARNESSES)('REST API over $name: endpoints', (harness: Harness) =>
       }
     });
 
+    // Fastify refused an unparsable Content-Type (415) even when there was no body to read.
+    it('judges an absent body by the route, whatever the Content-Type says', async () => {
+      const { id } = await create();
+      for (const contentType of ['', 'x', 'text/plain', 'application/json; charset=latin1']) {
+        const rotated = await api('POST', `/webhooks/${id}/rotate`, { headers: { 'content-type': contentType } });
+        expect(rotated.status, `rotate, content-type ${JSON.stringify(contentType)}: ${rotated.text}`).toBe(200);
+        expectEnvelope(await api('POST', '/webhooks', { headers: { 'content-type': contentType } }), 422, 'VALIDATION_FAILED');
+      }
+    });
+
     it('a compressed body is 415', async () => {
       const response = await api('POST', '/webhooks', { body: '{}', headers: { 'content-type': 'application/json', 'content-encoding': 'br' } });
       expectEnvelope(response, 415, 'UNSUPPORTED_MEDIA_TYPE');
@@ -526,6 +560,41 @@ describe.each(HARNESSES)('REST API over $name: endpoints', (harness: Harness) =>
       for (const path of ['/webhooks/x/y', '/webhooks/wh_1/nope', '/webhooks/', '/event-types/x', '/webhooks//rotate', '/webhooks/a/deliveries/b/c/d']) {
         expectEnvelope(await api('GET', path), 404, 'NOT_FOUND');
       }
+    });
+
+    // Fastify's router answered these itself (400 FST_ERR_BAD_URL, no envelope); Express answered 404.
+    it('a malformed percent-escape in the path is 404 NOT_FOUND with the envelope, before credentials', async () => {
+      const { id } = await create();
+      const paths = ['/webhooks/%zz', '/webhooks/%E0%A4%A', '/webhooks/%C0%AF', '/webhooks/%', `/webhooks/${id}/deliveries/%zz`, '/event-types/%FF'];
+      for (const path of paths) {
+        for (const method of ['GET', 'PATCH', 'DELETE', 'POST']) {
+          for (const token of ['rw1', null] as const) {
+            const response = await api(method, path, { token, body: method === 'GET' ? undefined : { description: 'x' } });
+            expectEnvelope(response, 404, 'NOT_FOUND');
+            expect(response.text, `${method} ${path}`).not.toContain('%');
+          }
+        }
+      }
+      const head = await api('HEAD', '/webhooks/%zz');
+      expect(head.status).toBe(404);
+      expect(head.headers.get('x-request-id')).toMatch(ULID);
+      const echoed = await api('GET', '/webhooks/%zz', { headers: { 'x-request-id': 'req-bad-url' } });
+      expect(echoed.json.error.request_id).toBe('req-bad-url');
+      expect((await service.get('org_1', id)).description).toBeNull();
+    });
+
+    // Fastify decoded its wildcard (a `%2F` became a `/`), Express passed the raw path.
+    it('decodes each path segment once, after splitting, on every adapter', async () => {
+      const { id } = await create();
+      const escaped = `wh%5F${id.slice('wh_'.length)}`;
+      expect((await api('GET', `/webhooks/${escaped}`)).json.id).toBe(id);
+      expect((await api('GET', `/%77ebhooks/${id}`)).json.id).toBe(id);
+      expect((await api('GET', `/webhooks/${escaped}/deliveries`)).json).toEqual({ data: [], next_cursor: null });
+      // Once: `%255F` is `%5F`, not `_`.
+      expectEnvelope(await api('GET', `/webhooks/wh%255F${id.slice('wh_'.length)}`), 404, 'NOT_FOUND');
+      // An escaped slash stays inside its segment: an id `<id>/deliveries`, not the deliveries route.
+      expectEnvelope(await api('GET', `/webhooks/${id}%2Fdeliveries`), 404, 'NOT_FOUND');
+      expectEnvelope(await api('POST', `/webhooks/${id}%2Frotate`), 405, 'METHOD_NOT_ALLOWED');
     });
 
     it('leaves paths outside /webhooks and /event-types to the host', async () => {
