@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- --quick] [--only signing,http]`: runs every benchmark under bench/,
  * prints one markdown table with each figure beside its same-run baseline, and writes
- * bench/results.json. Absolute numbers depend on the machine; the ratios are what to compare.
+ * bench/results.json (bench/results.only.json with --only, so a partial run never replaces the
+ * whole report). Absolute numbers depend on the machine; the ratios are what to compare.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
@@ -125,7 +126,10 @@ async function main(): Promise<void> {
     rows,
     failures,
   };
-  writeFileSync(`${here}results.json`, `${JSON.stringify(out, null, 2)}\n`);
+  // results.json is the report of one whole run; a partial run must not replace it with a few groups.
+  const file = only ? 'results.only.json' : 'results.json';
+  writeFileSync(`${here}${file}`, `${JSON.stringify(out, null, 2)}\n`);
+  process.stdout.write(`Written to bench/${file}.\n`);
   if (failures.length) {
     process.stderr.write(`${failures.length} benchmark group(s) failed: ${failures.map((f) => f.group).join(', ')}\n`);
     process.exitCode = 1;

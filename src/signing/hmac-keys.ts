@@ -1,4 +1,5 @@
 import { type KeyObject, createSecretKey } from 'node:crypto';
+import { InvalidOptionsError } from '../options.js';
 
 /**
  * Turns secret strings into HMAC key objects once and keeps them in a bounded, least-recently-used-ish
@@ -21,7 +22,7 @@ export class HmacKeyCache {
     this.#toKeyBytes = toKeyBytes;
   }
 
-  /** The key for `secret`, derived on first use; throws a TypeError for a secret that yields no key bytes. */
+  /** The key for `secret`, derived on first use; throws `InvalidOptionsError` for a secret that yields no key bytes. */
   get(secret: string): KeyObject {
     const young = this.#young.get(secret);
     if (young !== undefined) return young;
@@ -31,10 +32,7 @@ export class HmacKeyCache {
       this.#remember(secret, old);
       return old;
     }
-    if (typeof secret !== 'string' || secret.length === 0) throw new TypeError('a signing secret must be a non-empty string');
-    const bytes = this.#toKeyBytes(secret);
-    if (bytes.length === 0) throw new TypeError('a signing secret must decode to at least one byte of key material');
-    const key = createSecretKey(bytes);
+    const key = createSecretKey(keyBytesOf(secret, this.#toKeyBytes));
     this.#remember(secret, key);
     return key;
   }
@@ -56,6 +54,20 @@ export class HmacKeyCache {
     }
     this.#young.set(secret, key);
   }
+}
+
+/** The secret's key bytes; a secret without any is a misconfiguration, reported without the secret itself. */
+function keyBytesOf(secret: string, toKeyBytes: (secret: string) => Buffer): Buffer {
+  if (typeof secret !== 'string' || secret.length === 0) throw invalidSecret('must be a non-empty string');
+  const bytes = toKeyBytes(secret);
+  if (bytes.length === 0) {
+    throw invalidSecret('must decode to at least one byte of key material (Standard Webhooks: base64 after the prefix, as in whsec_<base64>)');
+  }
+  return bytes;
+}
+
+function invalidSecret(message: string): InvalidOptionsError {
+  return new InvalidOptionsError([{ option: 'secret', message }]);
 }
 
 /** Enough for every active endpoint of a large host; each entry is a few hundred bytes. */

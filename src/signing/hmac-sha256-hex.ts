@@ -49,6 +49,8 @@ export function hmacSha256Hex(options: HmacSha256HexOptions = {}): VerifyingSche
     },
 
     verify({ payload, header, secrets, toleranceSeconds, nowSeconds }: VerifyInput): void {
+      // Every key first: a secret without key material is refused wherever it sits in the list.
+      const keys = secrets.map((secret) => secretStringKeys.get(secret));
       const timestamp = header(timestampLookup);
       const signature = header(signatureLookup);
       if (!timestamp || !signature) {
@@ -61,8 +63,8 @@ export function hmacSha256Hex(options: HmacSha256HexOptions = {}): VerifyingSche
         throw new WebhookVerificationError('BAD_SIGNATURE', `${signatureHeader} is not "sha256=" followed by 64 lowercase hex digits`);
       }
       const received = Buffer.from(signature.slice(7), 'latin1');
-      for (const secret of secrets) {
-        const expected = Buffer.from(createHmac('sha256', secretStringKeys.get(secret)).update(payload).digest('hex'), 'latin1');
+      for (const key of keys) {
+        const expected = Buffer.from(createHmac('sha256', key).update(payload).digest('hex'), 'latin1');
         if (timingSafeEqual(received, expected)) return;
       }
       throw new WebhookVerificationError('BAD_SIGNATURE', `${signatureHeader} does not match the secret`);

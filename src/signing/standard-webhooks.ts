@@ -35,6 +35,8 @@ const STANDARD_WEBHOOKS: VerifyingScheme = Object.freeze({
   },
 
   verify({ payload, header, secrets, toleranceSeconds, nowSeconds }: VerifyInput): void {
+    // Every key first: a secret without key material is refused wherever it sits in the list.
+    const keys = secrets.map((secret) => standardWebhooksKeys.get(secret));
     // svix-* are the same headers under Svix's older names; its own verifier accepts both.
     const id = header('webhook-id') ?? header('svix-id');
     const timestamp = header('webhook-timestamp') ?? header('svix-timestamp');
@@ -45,20 +47,12 @@ const STANDARD_WEBHOOKS: VerifyingScheme = Object.freeze({
     }
     checkTimestamp('webhook-timestamp', timestamp, nowSeconds, toleranceSeconds);
 
-    const candidates: Buffer[] = [];
-    for (const entry of signatureHeader.split(' ')) {
-      // Other versions (v1a asymmetric signatures, future ones) are skipped, as the reference verifier does.
-      if (entry.length === V1_SIGNATURE_LENGTH + 3 && entry.startsWith('v1,')) {
-        // utf8, not latin1: a non-ASCII character must change the bytes, never alias an ASCII one.
-        const bytes = Buffer.from(entry.slice(3), 'utf8');
-        if (bytes.length === V1_SIGNATURE_LENGTH) candidates.push(bytes);
-      }
-    }
+    const candidates = v1Signatures(signatureHeader);
     if (candidates.length === 0) throw new WebhookVerificationError('BAD_SIGNATURE', 'webhook-signature holds no v1 signature');
 
     const signedPrefix = `${id}.${timestamp}.`;
-    for (const secret of secrets) {
-      const hmac = createHmac('sha256', standardWebhooksKeys.get(secret)).update(signedPrefix);
+    for (const key of keys) {
+      const hmac = createHmac('sha256', key).update(signedPrefix);
       const expected = Buffer.from(hmac.update(payload).digest('base64'), 'latin1');
       for (const candidate of candidates) {
         if (timingSafeEqual(candidate, expected)) return;
@@ -67,3 +61,25 @@ const STANDARD_WEBHOOKS: VerifyingScheme = Object.freeze({
     throw new WebhookVerificationError('BAD_SIGNATURE', 'no signature in webhook-signature matches the secret');
   },
 });
+
+/**
+ * One `version,signature` entry. Neither half holds a comma or whitespace (base64 has neither), so an
+ * entry is bounded by the ends, whitespace or a comma: entries are space-separated, and a repeated header
+ * joined by Headers#get or Node (", ") or by some proxies (",") separates them with commas too.
+ */
+const SIGNATURE_ENTRY = /(?<![^\s,])([^\s,]+),([^\s,]+)(?![^\s,])/g;
+
+/**
+ * The well-formed `v1` signatures of a webhook-signature value, as bytes, in any position. Other versions
+ * (v1a asymmetric signatures, future ones) are skipped, as the reference verifier does.
+ */
+function v1Signatures(header: string): Buffer[] {
+  const candidates: Buffer[] = [];
+  for (const [, version, signature] of header.matchAll(SIGNATURE_ENTRY)) {
+    if (version !== 'v1' || signature === undefined || signature.length !== V1_SIGNATURE_LENGTH) continue;
+    // utf8, not latin1: a non-ASCII character must change the bytes, never alias an ASCII one.
+    const bytes = Buffer.from(signature, 'utf8');
+    if (bytes.length === V1_SIGNATURE_LENGTH) candidates.push(bytes);
+  }
+  return candidates;
+}

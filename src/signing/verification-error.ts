@@ -12,8 +12,9 @@ export class WebhookVerificationError extends Error {
   override readonly name = 'WebhookVerificationError';
   readonly code: VerificationFailureCode;
 
-  constructor(code: VerificationFailureCode, message: string) {
-    super(message);
+  /** `options.cause`: what failed underneath, e.g. a headers getter that threw. */
+  constructor(code: VerificationFailureCode, message: string, options?: ErrorOptions) {
+    super(message, options);
     this.code = code;
   }
 }

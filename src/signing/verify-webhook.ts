@@ -37,6 +37,9 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * its event. Every rejection is a `WebhookVerificationError` with a `code`; comparison is constant-time.
  */
 export function verifyWebhook<TData = unknown>(options: VerifyWebhookOptions): VerifiedWebhookEvent<TData> {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionsError([{ option: 'options', message: 'must be an object { payload, headers, secret }' }]);
+  }
   const { payload, headers, scheme = DEFAULT_SCHEME, toleranceSeconds = 300, now } = options;
   const secrets = secretList(options.secret);
   if (typeof scheme !== 'object' || scheme === null || typeof scheme.verify !== 'function') {

@@ -156,5 +156,5 @@ async function query<T>(url: string, sql: string): Promise<T[]> {
         `(${committedDespiteError} of them had committed), ${engineErrors.length} scheduler errors reported, ` +
         `${seen.size} events delivered, ${receiver.requests.length - seen.size * ENDPOINTS} duplicate arrivals`,
     );
-  }, 90_000);
+  }, 60_000);
 });

@@ -85,5 +85,5 @@ export function killLoopScenario(spec: () => StorageSpec): void {
     expect(duplicates, context).toBeLessThanOrEqual(CONCURRENCY * KILLS);
     expect(duplicates, context).toBeLessThanOrEqual(kills.reduce((sum, k) => sum + k.leased, 0));
     console.info(`[kill loop ${storageSpec.kind}] ${context}: ${EVENTS} events delivered, ${duplicates} duplicate arrivals`);
-  }, 120_000);
+  }, 60_000);
 }

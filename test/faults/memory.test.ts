@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const WAVES = 10;
 const PER_WAVE = 10_000;
-/** No wave starts after this: a slow machine measures fewer deliveries rather than running long. */
-const BUDGET_MS = 40_000;
+/** No wave starts after this, so a machine too slow for the full 100k fails clearly instead of hanging. */
+const BUDGET_MS = 45_000;
 /** Waves before the baseline sample: JIT, pools and caches settle. */
 const WARM_UP_WAVES = 2;
 const MIB = 2 ** 20;
@@ -64,8 +64,8 @@ describe('memory: scheduler RSS through 100k deliveries', () => {
     expect(code, stderr.slice(-2000)).toBe(0);
 
     const report = samples.map((s) => `wave ${s.wave}: ${(s.rss / MIB).toFixed(1)} MiB RSS, ${(s.heapUsed / MIB).toFixed(1)} MiB heap at ${s.ms} ms`).join('\n');
-    // Enough waves for a baseline after warm-up and two more to compare against it.
-    expect(samples.length, report).toBeGreaterThanOrEqual(WARM_UP_WAVES + 2);
+    // All of the 100k deliveries the issue asks for (about 13 s on the 2-core CI machine).
+    expect(samples.length, report).toBe(WAVES);
     for (const s of samples) {
       expect(s.failed).toBe(0);
       expect(s.pruned).toBe(PER_WAVE);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { InvalidOptionsError } from '../../src/options.js';
 import { HmacKeyCache, standardWebhooksKeyBytes } from '../../src/signing/hmac-keys.js';
 import { newSecret, thrown } from './fixtures.js';
 
@@ -38,13 +39,15 @@ describe('HmacKeyCache', () => {
     }
   });
 
-  it('rejects a secret with no key material without echoing it', () => {
+  it('rejects a secret with no key material with InvalidOptionsError, without echoing it', () => {
     const cache = new HmacKeyCache(4, standardWebhooksKeyBytes);
-    for (const secret of ['', 'whsec_', 'whsec_!!!!']) {
+    for (const secret of ['', 'whsec_', 'whsec_!!!!', 'whsec_a']) {
       const error = thrown(() => cache.get(secret));
-      expect(error).toBeInstanceOf(TypeError);
-      if (secret) expect((error as Error).message).not.toContain(secret);
+      expect(error).toBeInstanceOf(InvalidOptionsError);
+      expect((error as InvalidOptionsError).issues.map((i) => i.option)).toEqual(['secret']);
+      if (secret.length > 'whsec_'.length) expect((error as Error).message).not.toContain(secret);
     }
+    expect(cache.size).toBe(0);
   });
 
   it('reads the key after the last underscore: whsec_, a custom prefix, or none', () => {

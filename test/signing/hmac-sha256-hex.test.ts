@@ -61,6 +61,10 @@ describe('hmacSha256Hex() sending', () => {
     expect(verifySignature(input.body, signature, previous)).toBe(false);
   });
 
+  it('refuses to sign with an empty secret, with InvalidOptionsError', () => {
+    expect(() => seedScheme.sign(signInput({ secrets: [''] }))).toThrow(InvalidOptionsError);
+  });
+
   it('rejects a header prefix that cannot form header names', () => {
     for (const headerPrefix of ['', 'X Webhook', 'X-Webhook-', '-X', 'X:Y', 'Ünï']) {
       expect(() => hmacSha256Hex({ headerPrefix })).toThrow(InvalidOptionsError);

@@ -55,6 +55,32 @@ describe('properties', () => {
     );
   });
 
+  it('valid headers with any values overwritten, as a plain object, a Map or a .get object, fail only with WebhookVerificationError', () => {
+    const names = fc.constantFrom('webhook-id', 'webhook-timestamp', 'webhook-signature', 'Webhook-Signature', 'svix-signature', 'X-Webhook-Timestamp', 'X-Webhook-Signature', 'get');
+    const value = fc.oneof(fc.anything(), fc.array(fc.string()), fc.string().map((s) => `v1,${s}`), fc.integer());
+    const shape = fc.constantFrom('object' as const, 'map' as const, 'get' as const);
+    const secret = newSecret();
+    const body = JSON.stringify({ id: 'evt_1', type: 't', data: {}, createdAt: 'x' });
+    const timestamp = Math.floor(Date.now() / 1000);
+    const schemes = [standardWebhooks(), hmacSha256Hex()];
+    const signedHeaders = Object.assign({}, ...schemes.map((scheme) => scheme.sign({ endpointId: 'wh_1', eventId: 'evt_1', timestamp, body, secrets: [secret] })));
+    fc.assert(
+      fc.property(fc.dictionary(names, value, { minKeys: 1 }), shape, (overrides, as) => {
+        const values: Record<string, unknown> = { ...signedHeaders, ...overrides };
+        const lowercase = new Map(Object.entries(values).map(([k, v]) => [k.toLowerCase(), v]));
+        const headers = as === 'object' ? values : as === 'map' ? lowercase : { get: (name: string) => lowercase.get(name) };
+        for (const scheme of schemes) {
+          try {
+            verifyWebhook({ payload: body, headers: headers as never, secret, scheme, now: timestamp * 1000 });
+          } catch (error) {
+            expect(error).toBeInstanceOf(WebhookVerificationError);
+          }
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('hex: sign → verify returns the event', () => {
     const scheme = hmacSha256Hex({ headerPrefix: 'X-YA-Webhook' });
     fc.assert(

@@ -1,6 +1,7 @@
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
 import { describe, expect, it } from 'vitest';
+import { InvalidOptionsError } from '../../src/options.js';
 import { WebhookVerificationError, standardWebhooks, verifyWebhook } from '../../src/signing/index.js';
 import { eventBody, newSecret, signInput, thrown } from './fixtures.js';
 
@@ -26,6 +27,14 @@ describe('standardWebhooks() sending', () => {
       secrets: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'],
     });
     expect(headers['webhook-signature']).toBe('v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
+  });
+
+  it('refuses to sign with a secret that has no key material, with InvalidOptionsError', () => {
+    for (const bad of ['whsec_', 'whsec_!!!!', '']) {
+      const error = thrown(() => scheme.sign(signInput({ secrets: [newSecret(), bad] })));
+      expect(error).toBeInstanceOf(InvalidOptionsError);
+      expect((error as Error).message).toMatch(/secret/);
+    }
   });
 
   it('keeps the same webhook-id across retries while the timestamp moves', () => {

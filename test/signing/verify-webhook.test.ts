@@ -121,6 +121,100 @@ describe('verifyWebhook', () => {
     expect(verifyWebhook({ payload: input.body, headers: repeated, secret }).id).toBeTypeOf('string');
   });
 
+  it('finds the valid signature first, in the middle or last of a repeated header, as array, Headers#append or joined string', () => {
+    const { headers, input, secret } = signed();
+    const valid = headers['webhook-signature'] as string;
+    const forged = (n: number) => `v1,${Buffer.alloc(32, n).toString('base64')}`;
+    const orders = [
+      [valid, forged(1), forged(2)],
+      [forged(1), valid, forged(2)],
+      [forged(1), forged(2), valid],
+    ];
+    for (const values of orders) {
+      const appended = new Headers(headers);
+      appended.delete('webhook-signature');
+      for (const value of values) appended.append('webhook-signature', value);
+      const shapes = [
+        { ...headers, 'webhook-signature': values },
+        appended,
+        // Node's req.headers joins repeats with ", "; some proxies join with "," alone.
+        { ...headers, 'webhook-signature': values.join(', ') },
+        { ...headers, 'webhook-signature': values.join(',') },
+      ];
+      for (const h of shapes) expect(verifyWebhook({ payload: input.body, headers: h, secret }).id).toBeTypeOf('string');
+    }
+    const onlyForged = new Headers(headers);
+    onlyForged.set('webhook-signature', forged(1));
+    onlyForged.append('webhook-signature', forged(2));
+    expect(failure(() => verifyWebhook({ payload: input.body, headers: onlyForged, secret })).code).toBe('BAD_SIGNATURE');
+    // A trailing comma is a separator, not part of the base64.
+    expect(failure(() => verifyWebhook({ payload: input.body, headers: { ...headers, 'webhook-signature': `${valid.slice(0, -1)},` }, secret })).code).toBe('BAD_SIGNATURE');
+  });
+
+  it('type-checks what a .get method returns (Map, custom objects) as it does plain-object values', () => {
+    const { headers, input, secret } = signed();
+    const withSignature = (value: unknown) => new Map<string, unknown>([...Object.entries(headers), ['webhook-signature', value]]);
+    expect(verifyWebhook({ payload: input.body, headers: withSignature([headers['webhook-signature']]) as never, secret }).id).toBeTypeOf('string');
+    const forged = `v1,${Buffer.alloc(32, 3).toString('base64')}`;
+    expect(verifyWebhook({ payload: input.body, headers: withSignature([headers['webhook-signature'], forged]) as never, secret }).id).toBeTypeOf('string');
+    for (const value of [42, { toString: () => headers['webhook-signature'] }, [1, 2], [], true, Symbol('s'), 10n, () => 'x']) {
+      expect(failure(() => verifyWebhook({ payload: input.body, headers: withSignature(value) as never, secret })).code).toBe('MISSING_HEADERS');
+    }
+    const numericTimestamp = new Map<string, unknown>([...Object.entries(headers), ['webhook-timestamp', Number(headers['webhook-timestamp'])]]);
+    expect(failure(() => verifyWebhook({ payload: input.body, headers: numericTimestamp as never, secret })).code).toBe('MISSING_HEADERS');
+    const custom = { get: (name: string) => (name === 'webhook-id' ? ['evt', 'other'] : headers[name]) };
+    expect(failure(() => verifyWebhook({ payload: input.body, headers: custom as never, secret })).code).toBe('BAD_SIGNATURE');
+  });
+
+  it('turns headers that throw when read into MISSING_HEADERS', () => {
+    const { headers, input, secret } = signed();
+    const boom = () => {
+      throw new Error('boom');
+    };
+    const hostile: unknown[] = [
+      { get: boom },
+      { ...headers, get 'webhook-id'() {
+        return boom();
+      } },
+      Object.defineProperty({}, 'get', { get: boom }),
+      new Proxy({}, { ownKeys: boom, getOwnPropertyDescriptor: boom, get: boom, has: boom }),
+      { ...headers, 'webhook-signature': new Proxy([headers['webhook-signature']], { get: boom }) },
+      { get: () => new Proxy([], { get: boom }) },
+    ];
+    for (const h of hostile) {
+      const error = failure(() => verifyWebhook({ payload: input.body, headers: h as never, secret }));
+      expect(error.code).toBe('MISSING_HEADERS');
+    }
+  });
+
+  it('rejects a payload of any non-raw type with BAD_PAYLOAD', () => {
+    const { headers, secret } = signed();
+    for (const payload of [42, null, undefined, true, 10n, Symbol('p'), new ArrayBuffer(4), [1, 2], () => '{}']) {
+      expect(failure(() => verifyWebhook({ payload: payload as never, headers, secret })).code).toBe('BAD_PAYLOAD');
+    }
+  });
+
+  it('rejects missing options with InvalidOptionsError, not a destructuring TypeError', () => {
+    for (const options of [undefined, null, 'payload', 42]) {
+      const error = thrown(() => verifyWebhook(options as never));
+      expect(error).toBeInstanceOf(InvalidOptionsError);
+    }
+  });
+
+  it('rejects a secret without key material with InvalidOptionsError naming the secret, wherever it sits in the list', () => {
+    const { headers, input, secret } = signed();
+    for (const bad of ['whsec_', 'whsec_!!!!', 'whsec_a', 'ya_live_']) {
+      for (const secrets of [bad, [bad, secret], [secret, bad]]) {
+        const error = thrown(() => verifyWebhook({ payload: input.body, headers, secret: secrets }));
+        expect(error).toBeInstanceOf(InvalidOptionsError);
+        expect((error as InvalidOptionsError).issues.map((i) => i.option)).toEqual(['secret']);
+        expect((error as Error).message).toMatch(/key material/);
+        if (bad !== 'whsec_' && bad !== 'ya_live_') expect((error as Error).message).not.toContain(bad);
+      }
+    }
+    expect(() => verifyWebhook({ payload: input.body, headers, secret: '' })).toThrow(InvalidOptionsError);
+  });
+
   it('verifies unicode bodies as string and as bytes', () => {
     const body = eventBody({ text: 'Zürich — 東京 — 🚀🚀 — \u{1F468}\u200D\u{1F469}\u200D\u{1F467} — e\u0301 — \u202Eevil' });
     const { headers, secret } = signed({ body });
@@ -177,6 +271,6 @@ describe('verifyWebhook', () => {
     expect(() => verifyWebhook({ payload: input.body, headers, secret, toleranceSeconds: Number.NaN })).toThrow(InvalidOptionsError);
     expect(() => verifyWebhook({ payload: input.body, headers, secret, now: new Date('nope') })).toThrow(InvalidOptionsError);
     expect(() => verifyWebhook({ payload: input.body, headers, secret, scheme: { name: 'x', sign: () => ({}) } as never })).toThrow(InvalidOptionsError);
-    expect(() => verifyWebhook({ payload: input.body, headers, secret: 'whsec_' })).toThrow(TypeError);
+    expect(() => verifyWebhook({ payload: input.body, headers, secret: 'whsec_' })).toThrow(InvalidOptionsError);
   });
 });
