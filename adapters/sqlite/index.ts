@@ -19,6 +19,8 @@ export interface SqliteDatabaseOptions {
   /**
    * A better-sqlite3 `Database` the host already opened (typed structurally, so this module
    * never loads better-sqlite3 itself). The host keeps ownership: `close()` leaves it open.
+   * Its pragmas are the host's too: set `journal_mode = WAL`, `synchronous = NORMAL` and a
+   * `busy_timeout`, as `{ filename }` does, for the same crash safety and concurrency.
    */
   database: SqliteDatabase;
 }
