@@ -16,6 +16,11 @@ export interface BenchRow {
   met?: boolean;
 }
 
+/** The p-th percentile (0–100) of ascending `sorted`, nearest-rank. */
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
 export interface BenchOptions {
   quick: boolean;
   /** Called with a short status line while a benchmark runs. */

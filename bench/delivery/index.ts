@@ -12,16 +12,12 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { WebhookService, memoryStorage } from '../../src/index.js';
-import type { BenchOptions, BenchRow } from '../bench-row.js';
+import { type BenchOptions, type BenchRow, percentile } from '../bench-row.js';
 import { PEERS, ensurePeersInstalled, startPeerReceiver } from '../peers.js';
 
 /** Requests in flight, ours and raw undici's alike. */
 const IN_FLIGHT = 32;
 
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-}
 
 function median(values: number[]): number {
   return percentile([...values].sort((a, b) => a - b), 50);

@@ -22,7 +22,7 @@ import type { BenchOptions, BenchRow } from '../bench-row.js';
 import { fillPostgresBacklog, fillSqliteBacklog } from './backlog.js';
 import { benchPostgres } from './postgres-server.js';
 import { PEERS, ensurePeersInstalled, startPeerReceiver } from '../peers.js';
-import { IN_FLIGHT, measureThroughput } from './throughput.js';
+import { IN_FLIGHT, measureThroughput, type ThroughputResult } from './throughput.js';
 
 
 /** Claim latency at a large backlog beside the same claim at a small one: the target is "within 2×". */
@@ -157,6 +157,13 @@ async function backlogMemory(dirs: string[], count: number): Promise<{ early: nu
 
 const row = (r: Omit<BenchRow, 'group'>): BenchRow => ({ group: 'storage', ...r });
 
+/** How long one emit took while 16 callers emitted: the latency a host request pays for its emit. */
+function emitLatencyRows(storage: string, result: ThroughputResult): BenchRow[] {
+  return [50, 99].map((p) =>
+    row({ name: `${storage} emit p${p} (16 callers)`, ours: p === 50 ? result.emitP50Ms : result.emitP99Ms, baseline: null, baselineName: null, unit: 'ms', ratio: null, lowerIsBetter: true }),
+  );
+}
+
 export async function runStorageBench(options: BenchOptions): Promise<BenchRow[]> {
   const { quick } = options;
   const progress = options.progress ?? ((line: string) => process.stderr.write(`storage: ${line}\n`));
@@ -175,7 +182,7 @@ export async function runStorageBench(options: BenchOptions): Promise<BenchRow[]
     const lite = await measureThroughput(sqliteStorage({ filename: tempFile(dirs) }), n);
 
     let boss: { emits: number; deliveries: number } | null = null;
-    let pgOurs: { emitsPerSec: number; deliveriesPerSec: number } | null = null;
+    let pgOurs: ThroughputResult | null = null;
     if (server) {
       const bossDb = await createDatabase(server.url);
       try {
@@ -205,6 +212,7 @@ export async function runStorageBench(options: BenchOptions): Promise<BenchRow[]
         target: '≥ 0.5× raw undici',
         met: lite.deliveriesPerSec >= 0.5 * raw,
       }),
+      ...emitLatencyRows('SQLite', lite),
     );
     if (pgOurs && boss) {
       rows.push(
@@ -228,6 +236,7 @@ export async function runStorageBench(options: BenchOptions): Promise<BenchRow[]
           target: '≥ 1× pg-boss',
           met: pgOurs.deliveriesPerSec >= boss.deliveries,
         }),
+        ...emitLatencyRows('Postgres', pgOurs),
       );
     }
 

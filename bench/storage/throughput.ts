@@ -1,5 +1,6 @@
 import type { SqlStorage } from '../../adapters/sql/sql-storage.js';
 import { WebhookService } from '../../src/index.js';
+import { percentile } from '../bench-row.js';
 import { startPeerReceiver } from '../peers.js';
 
 /** Emitting callers, as in the pg-boss peer. */
@@ -15,7 +16,15 @@ const payload = (i: number) => ({ executionId: `exec_${i}`, agentId: 'agt_ghi789
  * stopped (emits/s), then start it and time until a receiver in another process has all n
  * (deliveries/s).
  */
-export async function measureThroughput(storage: SqlStorage, n: number): Promise<{ emitsPerSec: number; deliveriesPerSec: number }> {
+export interface ThroughputResult {
+  emitsPerSec: number;
+  deliveriesPerSec: number;
+  /** How long one `emit` took while 16 callers were emitting, in ms. */
+  emitP50Ms: number;
+  emitP99Ms: number;
+}
+
+export async function measureThroughput(storage: SqlStorage, n: number): Promise<ThroughputResult> {
   await storage.migrate();
   const rx = await startPeerReceiver(n);
   const hooks = new WebhookService({
@@ -26,10 +35,13 @@ export async function measureThroughput(storage: SqlStorage, n: number): Promise
   try {
     await hooks.create('org_1', { url: `http://127.0.0.1:${await rx.port}/hook`, events: ['execution.completed'] });
     let next = 0;
+    const emitMs: number[] = [];
     const caller = async (): Promise<void> => {
       while (next < n) {
         const i = next++;
+        const started = performance.now();
         await hooks.emit('org_1', { type: 'execution.completed', data: payload(i) });
+        emitMs.push(performance.now() - started);
       }
     };
     const t0 = performance.now();
@@ -39,7 +51,8 @@ export async function measureThroughput(storage: SqlStorage, n: number): Promise
     hooks.start();
     await rx.done;
     const deliverSecs = (performance.now() - t1) / 1000;
-    return { emitsPerSec: n / emitSecs, deliveriesPerSec: n / deliverSecs };
+    emitMs.sort((a, b) => a - b);
+    return { emitsPerSec: n / emitSecs, deliveriesPerSec: n / deliverSecs, emitP50Ms: percentile(emitMs, 50), emitP99Ms: percentile(emitMs, 99) };
   } finally {
     await hooks.stop();
     rx.stop();
