@@ -584,9 +584,7 @@ export class SqlStorage implements Storage {
       .selectFrom('hookrelay_events')
       .select('id')
       .where('created_at', '<', cutoff)
-      .where(({ not, exists, selectFrom }) =>
-        not(exists(selectFrom('hookrelay_deliveries as kept').select('kept.id').whereRef('kept.event_id', '=', 'hookrelay_events.id'))),
-      )
+      .where(noDeliveryLeft)
       .orderBy('created_at')
       .limit(this.pruneChunk)
       .execute();
@@ -595,9 +593,7 @@ export class SqlStorage implements Storage {
     const deleted = await tx
       .deleteFrom('hookrelay_events')
       .where('id', 'in', candidates.map((c) => c.id))
-      .where(({ not, exists, selectFrom }) =>
-        not(exists(selectFrom('hookrelay_deliveries as kept').select('kept.id').whereRef('kept.event_id', '=', 'hookrelay_events.id'))),
-      )
+      .where(noDeliveryLeft)
       .executeTakeFirst();
     return { events: Number(deleted.numDeletedRows), full };
   }
@@ -830,6 +826,11 @@ function notUnderLiveLease(eb: ExpressionBuilder<HookrelayDatabase, 'hookrelay_d
 
 function prunableDelivery(eb: ExpressionBuilder<HookrelayDatabase, 'hookrelay_deliveries'>, cutoff: number) {
   return eb.and([eb('completed_at', 'is not', null), eb('completed_at', '<', cutoff), eb('status', 'in', FINISHED)]);
+}
+
+/** An event no delivery refers to any more; checked again by the DELETE, as an emit may have raced it. */
+function noDeliveryLeft({ not, exists, selectFrom }: ExpressionBuilder<HookrelayDatabase, 'hookrelay_events'>) {
+  return not(exists(selectFrom('hookrelay_deliveries as kept').select('kept.id').whereRef('kept.event_id', '=', 'hookrelay_events.id')));
 }
 
 function sameEventRow(stored: { org_id: string; type: string; data: string; created_at: number | string }, written: NewEventRow): boolean {

@@ -264,15 +264,21 @@ export class DeliveryScheduler {
 
   private dispatch(): void {
     if (this.stopping) return;
+    const stale: Queued[] = [];
     while (this.inFlight < this.o.concurrency && this.queued > 0) {
-      const next = this.takeNext();
-      if (!next) return;
+      const next = this.takeNext(stale);
+      if (!next) break;
       this.launch(next);
     }
+    // Handed back due now, in one write, rather than left leased (and idle) until the lease runs out.
+    if (stale.length) this.track(this.release(stale, new Date(this.o.clock.now())).then(() => this.wake()));
   }
 
-  /** The next sendable delivery, endpoints taken in turn, skipping those at their limit. */
-  private takeNext(): Queued | null {
+  /**
+   * The next sendable delivery, endpoints taken in turn, skipping those at their limit. One too
+   * close to its lease's end to finish inside it goes to `stale` instead.
+   */
+  private takeNext(stale: Queued[]): Queued | null {
     for (const [endpointId, items] of this.queues) {
       if ((this.inFlightByEndpoint.get(endpointId) ?? 0) >= this.o.perEndpointConcurrency) continue;
       const item = items.shift()!;
@@ -284,12 +290,9 @@ export class DeliveryScheduler {
         this.queues.set(endpointId, items);
       }
       if (items.length === this.o.perEndpointConcurrency - 1) this.mightHaveDue = true;
-      // Too close to its lease's end to finish inside it: hand it back, due now, rather than
-      // leave it leased (and idle) until the lease runs out.
-      const now = this.o.clock.now();
-      if (now + this.o.timeoutMs + this.leaseMarginMs > item.claimedAt + this.o.leaseMs) {
-        this.track(this.release([item], new Date(now)).then(() => this.signal()));
-        return this.takeNext();
+      if (this.o.clock.now() + this.o.timeoutMs + this.leaseMarginMs > item.claimedAt + this.o.leaseMs) {
+        stale.push(item);
+        return this.takeNext(stale);
       }
       return item;
     }
