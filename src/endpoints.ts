@@ -40,12 +40,16 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+const MAY_BE_UNSTORABLE = /[\u0000\uD800-\uDFFF]/;
+const UNSTORABLE = /\u0000|\p{Cs}/u;
+
 /**
  * NUL cannot be stored in Postgres text, and a lone UTF-16 surrogate has no UTF-8 encoding (SQL
  * drivers store U+FFFD instead): such strings are refused rather than stored differently than answered.
  */
 export function hasUnstorableText(value: string): boolean {
-  return /\u0000|\p{Cs}/u.test(value);
+  // A NUL or any surrogate code unit at all is rare; only then is the slower /u scan for a lone one needed.
+  return MAY_BE_UNSTORABLE.test(value) && UNSTORABLE.test(value);
 }
 
 export const UNSTORABLE_TEXT_PROBLEM = 'must not contain NUL characters or unpaired UTF-16 surrogates';
@@ -97,8 +101,9 @@ function eventsProblem(value: unknown, catalog: Catalog): string | null {
 function descriptionProblem(value: unknown): string | null {
   if (value === null || value === undefined) return null;
   if (typeof value !== 'string') return 'must be a string';
-  // Count characters as people see them (code points), not UTF-16 units.
-  if ([...value].length > MAX_DESCRIPTION_LENGTH) return `must be ${MAX_DESCRIPTION_LENGTH} characters or fewer`;
+  // Count characters as people see them (code points), not UTF-16 units; a string no longer
+  // than the limit in UTF-16 units cannot have more code points.
+  if (value.length > MAX_DESCRIPTION_LENGTH && [...value].length > MAX_DESCRIPTION_LENGTH) return `must be ${MAX_DESCRIPTION_LENGTH} characters or fewer`;
   if (hasUnstorableText(value)) return UNSTORABLE_TEXT_PROBLEM;
   return null;
 }

@@ -32,6 +32,7 @@ import {
 import { TEST_EVENT_TYPE } from './delivery/payload.js';
 import { DeliveryScheduler } from './delivery/scheduler.js';
 import { HttpTransport } from './delivery/transport.js';
+import { isoString } from './iso-time.js';
 
 export interface ListOptions {
   /** 1..100, default 20. */
@@ -332,7 +333,7 @@ export class WebhookService {
 
   private assertBodySize(event: WebhookEvent, dataJson: string): void {
     // The body is `{"id":…,"type":…,"data":…,"createdAt":…}`; its size follows without building it.
-    const frame = `{"id":${JSON.stringify(event.id)},"type":${JSON.stringify(event.type)},"data":,"createdAt":${JSON.stringify(event.createdAt.toISOString())}}`;
+    const frame = `{"id":${JSON.stringify(event.id)},"type":${JSON.stringify(event.type)},"data":,"createdAt":${JSON.stringify(isoString(event.createdAt))}}`;
     const bytes = Buffer.byteLength(frame) + Buffer.byteLength(dataJson);
     if (bytes > this.options.maxPayloadBytes) throw payloadTooLarge(bytes, this.options.maxPayloadBytes);
   }

@@ -36,16 +36,27 @@ const authenticate = (req: { method?: string; headers: Record<string, string | s
 };
 const requestHeaders = { authorization: TOKEN, 'content-type': 'application/json' };
 
-/** A storage whose target can be replaced between rounds, behind one stable object the service holds. */
+/**
+ * A storage whose target can be replaced between rounds, behind one stable object the service
+ * holds. Its methods are re-bound at each swap, so a request pays a plain call, not a proxy trap.
+ */
 function swappableStorage(): { storage: Storage; swap(next: Storage): void } {
-  let target: Storage = memoryStorage();
-  const storage = new Proxy({} as Storage, {
-    get(_, property) {
-      const value = (target as unknown as Record<PropertyKey, unknown>)[property];
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-  return { storage, swap: (next) => (target = next) };
+  const storage = {} as Record<PropertyKey, unknown>;
+  const swap = (next: Storage): void => {
+    const target = next as unknown as Record<PropertyKey, unknown>;
+    const done = new Set<string>();
+    // The instance first, then its prototypes: the nearest definition of a name wins, as in a lookup.
+    for (let level: object | null = next; level && level !== Object.prototype; level = Object.getPrototypeOf(level)) {
+      for (const name of Object.getOwnPropertyNames(level)) {
+        if (name === 'constructor' || done.has(name)) continue;
+        done.add(name);
+        const value = target[name];
+        storage[name] = typeof value === 'function' ? value.bind(next) : value;
+      }
+    }
+  };
+  swap(memoryStorage());
+  return { storage: storage as unknown as Storage, swap };
 }
 
 interface Apps {

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { WebhookError } from '../errors.js';
 import type { RequestBody } from './types.js';
 
@@ -7,7 +8,20 @@ export function payloadTooLarge(limit: number): WebhookError {
   return new WebhookError('PAYLOAD_TOO_LARGE', `request body exceeds ${limit} bytes`);
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+/** A UTF-8 byte order mark, which a decoder drops rather than handing to JSON.parse. */
+function withoutBom(bytes: Uint8Array): Uint8Array {
+  return bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
+}
+
+/**
+ * The bytes as text, or null when they are not valid UTF-8. `isUtf8` plus Buffer's decoder does
+ * what a fatal TextDecoder does, at a fraction of its cost on the small bodies this API takes.
+ */
+function decodeUtf8(bytes: Uint8Array): string | null {
+  const text = withoutBom(bytes);
+  if (!isUtf8(text)) return null;
+  return Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString('utf8');
+}
 
 function header(headers: Readonly<Record<string, string | string[] | undefined>>, name: string): string | undefined {
   const value = headers[name];
@@ -50,12 +64,8 @@ export function parseJsonBody(
   }
   if (body.kind === 'parsed') return body.value;
   if (body.bytes.length > limit) throw payloadTooLarge(limit);
-  let text: string;
-  try {
-    text = utf8.decode(body.bytes);
-  } catch {
-    throw new WebhookError('BAD_REQUEST', 'request body is not valid UTF-8');
-  }
+  const text = decodeUtf8(body.bytes);
+  if (text === null) throw new WebhookError('BAD_REQUEST', 'request body is not valid UTF-8');
   try {
     return JSON.parse(text);
   } catch {

@@ -78,6 +78,7 @@ const FINISHED: ReadonlySet<DeliveryStatus> = new Set(['succeeded', 'failed', 'c
 export class MemoryStorage implements Storage {
   readonly kind = 'memory';
   private readonly endpoints = new Map<string, EndpointRecord>();
+  /** Each org's live (not deleted) endpoint ids: its size is what the per-org cap counts. */
   private readonly endpointsByOrg = new Map<string, Set<string>>();
   private readonly events = new Map<string, EventRow>();
   private readonly eventsByKey = new Map<string, string>();
@@ -100,9 +101,7 @@ export class MemoryStorage implements Storage {
 
   async createEndpoint(record: EndpointRecord, limits: { maxPerOrg: number }): Promise<EndpointRecord> {
     const orgIds = this.endpointsByOrg.get(record.orgId);
-    let count = 0;
-    for (const id of orgIds ?? []) if (!this.endpoints.get(id)?.deletedAt) count++;
-    if (count >= limits.maxPerOrg) throw limitExceeded(`webhook endpoint limit reached (max ${limits.maxPerOrg})`);
+    if ((orgIds?.size ?? 0) >= limits.maxPerOrg) throw limitExceeded(`webhook endpoint limit reached (max ${limits.maxPerOrg})`);
     if (this.endpoints.has(record.id)) throw new WebhookError('CONFLICT', 'endpoint id already exists');
     this.endpoints.set(record.id, copyEndpoint(record));
     if (orgIds) orgIds.add(record.id);
@@ -166,6 +165,7 @@ export class MemoryStorage implements Storage {
     if (!e) return false;
     e.deletedAt = new Date(now);
     e.updatedAt = new Date(now);
+    this.endpointsByOrg.get(orgId)?.delete(id);
     for (const d of this.endpointDeliveries(id)) {
       // An attempt in flight keeps its delivery pending; completeAttempt records it and cancels.
       if (d.status === 'held' || (d.status === 'pending' && !underLiveLease(d, now))) this.finish(d, 'cancelled', now);
@@ -409,7 +409,7 @@ export class MemoryStorage implements Storage {
     const out: EndpointRecord[] = [];
     for (const id of this.endpointsByOrg.get(orgId) ?? []) {
       const e = this.endpoints.get(id);
-      if (e && !e.deletedAt) out.push(e);
+      if (e) out.push(e);
     }
     return out;
   }
