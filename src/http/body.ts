@@ -34,6 +34,8 @@ function header(headers: Readonly<Record<string, string | string[] | undefined>>
  */
 export function isJsonContentType(contentType: string | undefined): boolean {
   if (!contentType) return false;
+  // What nearly every client sends, answered without splitting and matching.
+  if (contentType === 'application/json' || contentType === 'application/json; charset=utf-8') return true;
   const [mediaType = '', ...parameters] = contentType.split(';');
   const type = mediaType.trim().toLowerCase();
   if (type !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(type)) return false;

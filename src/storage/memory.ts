@@ -106,7 +106,8 @@ export class MemoryStorage implements Storage {
     this.endpoints.set(record.id, copyEndpoint(record));
     if (orgIds) orgIds.add(record.id);
     else this.endpointsByOrg.set(record.orgId, new Set([record.id]));
-    return copyEndpoint(record);
+    // What was stored is a copy, so the caller's own record is already a copy of what was stored.
+    return record;
   }
 
   async getEndpoint(orgId: string, id: string): Promise<EndpointRecord | null> {
