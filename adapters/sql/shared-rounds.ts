@@ -9,9 +9,21 @@ export abstract class SharedRounds<Call> {
   protected readonly queue: Call[] = [];
   private flushing = false;
 
+  /**
+   * @param gather When true, a call that finds no round running waits one turn of the event
+   *   loop (`setImmediate`) before the first round starts, so calls made from the other I/O
+   *   callbacks of the same turn share it. For a driver whose statements complete
+   *   synchronously (better-sqlite3), a round never has anything in flight to gather behind,
+   *   and every call would otherwise be a round of its own.
+   */
+  constructor(private readonly gather = false) {}
+
   protected enqueue(call: Call): void {
     this.queue.push(call);
-    if (!this.flushing) void this.flush();
+    if (this.flushing) return;
+    this.flushing = true;
+    if (this.gather) setImmediate(() => void this.flush());
+    else void this.flush();
   }
 
   /** Removes and returns the calls of the next round from `queue` (at least one). */

@@ -316,6 +316,16 @@ export class SqlStorage implements Storage {
     const endpointById = new Map(endpoints.map((e) => [e.id, endpointFromRow(e)]));
     const claimed: ClaimedDelivery[] = [];
     const orphans: string[] = [];
+    // Each claim gets objects of its own; the first user of a row's object takes it as it is,
+    // only later ones a copy (an event usually has one delivery in a batch, so is never cloned).
+    const handedOut = new Set<object>();
+    const own = <T extends object>(value: T): T => {
+      if (!handedOut.has(value)) {
+        handedOut.add(value);
+        return value;
+      }
+      return structuredClone(value);
+    };
     for (const row of rows) {
       const event = eventById.get(row.event_id);
       const endpoint = endpointById.get(row.endpoint_id);
@@ -323,12 +333,7 @@ export class SqlStorage implements Storage {
         orphans.push(row.id);
         continue;
       }
-      claimed.push({
-        delivery: deliveryFromRow(row),
-        event: structuredClone(event),
-        endpoint: structuredClone(endpoint),
-        leaseToken: request.leaseToken,
-      });
+      claimed.push({ delivery: deliveryFromRow(row), event: own(event), endpoint: own(endpoint), leaseToken: request.leaseToken });
     }
     // Its event or endpoint row was removed behind our back (hookrelay itself never does that):
     // nothing can be sent, so cancel it rather than leave it to be claimed again every lease.
@@ -1007,7 +1012,9 @@ class GroupCommit extends SharedRounds<QueuedWrite> {
     private readonly asStorageError: (error: unknown) => unknown,
     private readonly savepoint: (tx: Db, action: 'SAVEPOINT' | 'RELEASE' | 'ROLLBACK TO') => Promise<unknown>,
   ) {
-    super();
+    // The writes of one event-loop turn (attempts finishing on several sockets, emits from
+    // several requests) share a commit; on SQLite the commit is most of a write's cost.
+    super(true);
   }
 
   write<T>(work: (tx: Db) => Promise<T>): Promise<T> {

@@ -43,3 +43,39 @@ describe('SharedRounds', () => {
     expect(rounds.rounds.at(-1)).toEqual([7]);
   });
 });
+
+/** Rounds that finish without ever waiting, as better-sqlite3's statements do. */
+class SynchronousRounds extends SharedRounds<{ n: number; resolve: (size: number) => void }> {
+  readonly rounds: number[][] = [];
+  call(n: number): Promise<number> {
+    return new Promise((resolve) => this.enqueue({ n, resolve }));
+  }
+  protected takeRound() {
+    return this.queue.splice(0, 10);
+  }
+  protected async runRound(round: { n: number; resolve: (size: number) => void }[]): Promise<void> {
+    this.rounds.push(round.map((c) => c.n));
+    for (const c of round) c.resolve(round.length);
+  }
+}
+
+describe('SharedRounds with gather', () => {
+  const fromSeparateCallbacks = (rounds: SynchronousRounds, count: number): Promise<number[]> =>
+    Promise.all(Array.from({ length: count }, (_, i) => new Promise<number>((resolve) => setImmediate(() => void rounds.call(i).then(resolve)))));
+
+  it('calls from the callbacks of one event-loop turn share a round, even when rounds never wait', async () => {
+    const gathering = new (class extends SynchronousRounds {
+      constructor() {
+        super(true);
+      }
+    })();
+    expect(await fromSeparateCallbacks(gathering, 4)).toEqual([4, 4, 4, 4]);
+    expect(gathering.rounds).toEqual([[0, 1, 2, 3]]);
+  });
+
+  it('without gather the same calls each run alone', async () => {
+    const plain = new SynchronousRounds();
+    expect(await fromSeparateCallbacks(plain, 4)).toEqual([1, 1, 1, 1]);
+    expect(plain.rounds).toEqual([[0], [1], [2], [3]]);
+  });
+});
