@@ -265,6 +265,11 @@ export class HotQueries {
   /**
    * Postgres only: many finished attempts in one statement, each row guarded by its own lease
    * exactly as in `settleFinishedAtomic`. Returns the ids of the deliveries it moved.
+   *
+   * The rows are found by primary key (`id = ANY(…)`), and the status is compared as an
+   * expression no index covers: with a plain `status = 'pending'`, and statistics not yet caught
+   * up with a burst of emits, the planner read every pending delivery (the whole backlog)
+   * through the partial due index, or every row of the endpoint index, for each batch.
    */
   settleFinishedBatch(
     db: Db,
@@ -302,7 +307,7 @@ export class HotQueries {
             next_attempt_at = NULL, completed_at = i.now_ms, attempt_count = d.attempt_count + 1, last_attempt_at = i.started_at,
             last_status_code = i.status_code, last_error = i.error_kind
           FROM input AS i
-          WHERE d.id = i.delivery_id AND d.lease_token = i.lease_token AND d.status = 'pending'
+          WHERE d.id = ANY(?::text[]) AND d.id = i.delivery_id AND d.lease_token = i.lease_token AND (d.status || '') = 'pending'
           RETURNING d.id
         ), att AS (
           INSERT INTO ${this.table('hookrelay_attempts')} (${ATTEMPT_COLUMNS.join(', ')})
@@ -313,7 +318,7 @@ export class HotQueries {
           RETURNING 1
         )
         SELECT id FROM upd`,
-      [JSON.stringify(input)],
+      [JSON.stringify(input), items.map((i) => i.deliveryId)],
     );
   }
 

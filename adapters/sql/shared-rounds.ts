@@ -1,3 +1,20 @@
+export interface SharedRoundsOptions {
+  /**
+   * When true, a call that finds no round running waits one turn of the event loop
+   * (`setImmediate`) before the first round starts, so calls made from the other I/O callbacks
+   * of the same turn share it. For a driver whose statements complete synchronously
+   * (better-sqlite3) a round never has anything in flight to gather behind, and every call
+   * would otherwise be a round of its own.
+   */
+  gather?: boolean;
+  /**
+   * Rounds allowed in flight at once (default 1). Over a connection pool, one round at a time
+   * caps throughput at one round trip per batch; a few side by side keep the pool busy while
+   * later calls still gather behind them.
+   */
+  parallel?: number;
+}
+
 /**
  * Calls that share database round trips. A call that arrives while a round is running waits
  * and goes out with the others in the next round, so a burst of N calls costs a handful of
@@ -7,23 +24,28 @@
  */
 export abstract class SharedRounds<Call> {
   protected readonly queue: Call[] = [];
-  private flushing = false;
+  private running = 0;
+  private scheduled = false;
+  private readonly gather: boolean;
+  private readonly parallel: number;
 
-  /**
-   * @param gather When true, a call that finds no round running waits one turn of the event
-   *   loop (`setImmediate`) before the first round starts, so calls made from the other I/O
-   *   callbacks of the same turn share it. For a driver whose statements complete
-   *   synchronously (better-sqlite3), a round never has anything in flight to gather behind,
-   *   and every call would otherwise be a round of its own.
-   */
-  constructor(private readonly gather = false) {}
+  constructor(options: SharedRoundsOptions = {}) {
+    this.gather = options.gather ?? false;
+    this.parallel = Math.max(1, options.parallel ?? 1);
+  }
 
   protected enqueue(call: Call): void {
     this.queue.push(call);
-    if (this.flushing) return;
-    this.flushing = true;
-    if (this.gather) setImmediate(() => void this.flush());
-    else void this.flush();
+    if (this.running >= this.parallel || this.scheduled) return;
+    if (!this.gather) {
+      this.startRunners();
+      return;
+    }
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.startRunners();
+    });
   }
 
   /** Removes and returns the calls of the next round from `queue` (at least one). */
@@ -32,12 +54,19 @@ export abstract class SharedRounds<Call> {
   /** Runs one round; must settle every call in it and never reject. */
   protected abstract runRound(round: Call[]): Promise<void>;
 
-  private async flush(): Promise<void> {
-    this.flushing = true;
+  private startRunners(): void {
+    // Each runner takes its first round synchronously, so this starts no more runners than there are rounds.
+    while (this.running < this.parallel && this.queue.length > 0) {
+      this.running++;
+      void this.runUntilEmpty();
+    }
+  }
+
+  private async runUntilEmpty(): Promise<void> {
     try {
       while (this.queue.length > 0) await this.runRound(this.takeRound());
     } finally {
-      this.flushing = false;
+      this.running--;
     }
   }
 }

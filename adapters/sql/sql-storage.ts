@@ -946,6 +946,8 @@ interface FinishedItem {
 
 /** Finished attempts per shared statement. */
 const MAX_FINISHED_BATCH = 200;
+/** Shared finished-attempt statements in flight at once, each on its own pooled connection. */
+const FINISHED_ROUNDS_IN_FLIGHT = 4;
 
 /**
  * Batches finished attempts (the bulk of completions) on Postgres: calls that arrive while a
@@ -961,6 +963,7 @@ class FinishedBatcher extends SharedRounds<{ item: FinishedItem; resolve: (ok: b
     private readonly settleOne: (item: FinishedItem) => Promise<boolean>,
     private readonly attemptRecorded: (attemptId: string) => Promise<boolean>,
   ) {
+    // A few statements side by side: one at a time, its round trip capped completions per second.
     super();
   }
 
@@ -1014,7 +1017,7 @@ class GroupCommit extends SharedRounds<QueuedWrite> {
   ) {
     // The writes of one event-loop turn (attempts finishing on several sockets, emits from
     // several requests) share a commit; on SQLite the commit is most of a write's cost.
-    super(true);
+    super({ gather: true });
   }
 
   write<T>(work: (tx: Db) => Promise<T>): Promise<T> {

@@ -66,7 +66,7 @@ describe('SharedRounds with gather', () => {
   it('calls from the callbacks of one event-loop turn share a round, even when rounds never wait', async () => {
     const gathering = new (class extends SynchronousRounds {
       constructor() {
-        super(true);
+        super({ gather: true });
       }
     })();
     expect(await fromSeparateCallbacks(gathering, 4)).toEqual([4, 4, 4, 4]);
