@@ -7,12 +7,6 @@ export interface SharedRoundsOptions {
    * would otherwise be a round of its own.
    */
   gather?: boolean;
-  /**
-   * Rounds allowed in flight at once (default 1). Over a connection pool, one round at a time
-   * caps throughput at one round trip per batch; a few side by side keep the pool busy while
-   * later calls still gather behind them.
-   */
-  parallel?: number;
 }
 
 /**
@@ -24,28 +18,19 @@ export interface SharedRoundsOptions {
  */
 export abstract class SharedRounds<Call> {
   protected readonly queue: Call[] = [];
-  private running = 0;
-  private scheduled = false;
+  private flushing = false;
   private readonly gather: boolean;
-  private readonly parallel: number;
 
   constructor(options: SharedRoundsOptions = {}) {
     this.gather = options.gather ?? false;
-    this.parallel = Math.max(1, options.parallel ?? 1);
   }
 
   protected enqueue(call: Call): void {
     this.queue.push(call);
-    if (this.running >= this.parallel || this.scheduled) return;
-    if (!this.gather) {
-      this.startRunners();
-      return;
-    }
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      this.startRunners();
-    });
+    if (this.flushing) return;
+    this.flushing = true;
+    if (this.gather) setImmediate(() => void this.flush());
+    else void this.flush();
   }
 
   /** Removes and returns the calls of the next round from `queue` (at least one). */
@@ -54,19 +39,11 @@ export abstract class SharedRounds<Call> {
   /** Runs one round; must settle every call in it and never reject. */
   protected abstract runRound(round: Call[]): Promise<void>;
 
-  private startRunners(): void {
-    // Each runner takes its first round synchronously, so this starts no more runners than there are rounds.
-    while (this.running < this.parallel && this.queue.length > 0) {
-      this.running++;
-      void this.runUntilEmpty();
-    }
-  }
-
-  private async runUntilEmpty(): Promise<void> {
+  private async flush(): Promise<void> {
     try {
       while (this.queue.length > 0) await this.runRound(this.takeRound());
     } finally {
-      this.running--;
+      this.flushing = false;
     }
   }
 }

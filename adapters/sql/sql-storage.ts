@@ -946,8 +946,6 @@ interface FinishedItem {
 
 /** Finished attempts per shared statement. */
 const MAX_FINISHED_BATCH = 200;
-/** Shared finished-attempt statements in flight at once, each on its own pooled connection. */
-const FINISHED_ROUNDS_IN_FLIGHT = 4;
 
 /**
  * Batches finished attempts (the bulk of completions) on Postgres: calls that arrive while a
@@ -963,7 +961,6 @@ class FinishedBatcher extends SharedRounds<{ item: FinishedItem; resolve: (ok: b
     private readonly settleOne: (item: FinishedItem) => Promise<boolean>,
     private readonly attemptRecorded: (attemptId: string) => Promise<boolean>,
   ) {
-    // A few statements side by side: one at a time, its round trip capped completions per second.
     super();
   }
 
