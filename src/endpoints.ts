@@ -34,7 +34,8 @@ export interface UrlPolicy {
 const CREATE_KEYS = new Set(['url', 'events', 'description', 'apiVersion', 'filter']);
 const UPDATE_KEYS = new Set(['url', 'events', 'description', 'status', 'filter']);
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+/** An object literal or null-prototype object: not an array, a class instance or a boxed value. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;

@@ -1,3 +1,4 @@
+import { isPlainObject } from '../endpoints.js';
 import { type ErrorDetails, WebhookError, isWebhookError, validationFailed } from '../errors.js';
 import type { Field, Wire } from './wire-format.js';
 
@@ -7,12 +8,6 @@ import type { Field, Wire } from './wire-format.js';
  */
 export function setDetail(details: ErrorDetails, key: string, reason: string): void {
   Object.defineProperty(details, key.slice(0, 100), { value: reason, enumerable: true, writable: true, configurable: true });
-}
-
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
 }
 
 /** The body as an object, or VALIDATION_FAILED `details.body` (also for a missing body). */
