@@ -150,7 +150,7 @@ async function postgresClaimLatency(url: string, pending: number): Promise<numbe
 async function backlogMemory(
   dirs: string[],
   count: number,
-): Promise<{ early: number; late: number; peak: number; settledEarly: number; settledLate: number; deliveriesPerSec: number }> {
+): Promise<{ early: number; peak: number; settledEarly: number; settledLate: number; deliveriesPerSec: number }> {
   const filename = tempFile(dirs);
   const rx = await startPeerReceiver(count);
   try {
