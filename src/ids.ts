@@ -1,27 +1,74 @@
 import { randomFillSync } from 'node:crypto';
-import { monotonicFactory } from 'ulid';
 
 /**
  * Prefixed ULIDs. ULIDs sort by creation time, so "newest first" pagination is an
- * ordering by id, and a cursor is simply the last id seen. The monotonic factory keeps
- * ids from one process strictly increasing even within the same millisecond.
+ * ordering by id, and a cursor is simply the last id seen. Ids from one process are strictly
+ * increasing, also within one millisecond and when the clock steps back.
  */
-const randomPool = Buffer.alloc(4096);
-let randomOffset = randomPool.length;
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+const TIME_LENGTH = 10;
+const RANDOM_LENGTH = 16;
+const MAX_TIME = 2 ** 48 - 1;
 
 /**
- * ulid's default PRNG makes one `getRandomValues` call per character (16 per id); drawing the same
- * cryptographic bytes from a refilled pool gives identical randomness at a fraction of the cost.
+ * Random Crockford digits, made 4096 at a time: one CSPRNG call fills the pool, each byte keeps
+ * its low 5 bits (256 is a multiple of 32, so every digit is equally likely), and an id takes a
+ * slice of the decoded text instead of 16 calls and 16 string concatenations.
  */
-function pooledRandom(): number {
-  if (randomOffset >= randomPool.length) {
-    randomFillSync(randomPool);
-    randomOffset = 0;
+const POOL_DIGITS = 4096;
+const poolBytes = Buffer.alloc(POOL_DIGITS);
+let poolText = '';
+let poolOffset = POOL_DIGITS;
+
+function randomDigits(): string {
+  if (poolOffset + RANDOM_LENGTH > POOL_DIGITS) {
+    randomFillSync(poolBytes);
+    for (let i = 0; i < POOL_DIGITS; i++) poolBytes[i] = CROCKFORD.charCodeAt((poolBytes[i] as number) & 31);
+    poolText = poolBytes.toString('latin1');
+    poolOffset = 0;
   }
-  return (randomPool[randomOffset++] as number) / 256;
+  const digits = poolText.slice(poolOffset, poolOffset + RANDOM_LENGTH);
+  poolOffset += RANDOM_LENGTH;
+  return digits;
 }
 
-const nextUlid = monotonicFactory(pooledRandom);
+function encodeTime(ms: number): string {
+  let text = '';
+  for (let i = 0, t = ms; i < TIME_LENGTH; i++, t = Math.floor(t / 32)) text = CROCKFORD[t % 32] + text;
+  return text;
+}
+
+/** The random digits plus one, in base 32; null when all are `Z` (2^80 ids in one millisecond). Exported for tests. */
+export function incrementDigits(digits: string): string | null {
+  let i = digits.length - 1;
+  while (i >= 0 && digits.charCodeAt(i) === 90 /* 'Z' */) i--;
+  if (i < 0) return null;
+  const next = CROCKFORD[CROCKFORD.indexOf(digits[i] as string) + 1] as string;
+  return digits.slice(0, i) + next + '0'.repeat(digits.length - 1 - i);
+}
+
+let lastTime = -1;
+let lastTimeText = '';
+let lastRandom = '';
+
+/**
+ * The next ULID. A later millisecond starts from fresh random digits; the same or an earlier one
+ * (a burst, or the clock stepping back) keeps the last time and adds one to the last digits, as
+ * the ULID spec's monotonic mode does, so every id sorts after the one before it.
+ */
+function nextUlid(now: number): string {
+  if (!(Number.isInteger(now) && now >= 0 && now <= MAX_TIME)) throw new RangeError(`ULID time must be an integer from 0 to ${MAX_TIME}, got ${now}`);
+  if (now > lastTime) {
+    lastTimeText = encodeTime(now);
+    lastTime = now;
+    lastRandom = randomDigits();
+  } else {
+    const next = incrementDigits(lastRandom);
+    if (next === null) throw new RangeError('ULID random component overflowed within one millisecond');
+    lastRandom = next;
+  }
+  return lastTimeText + lastRandom;
+}
 
 export const ID_PREFIX = {
   endpoint: 'wh_',

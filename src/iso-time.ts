@@ -6,6 +6,9 @@
  */
 export function isoString(date: Date): string {
   const ms = date.getTime();
+  // An answer formats created_at and updated_at, often the same instant, and a burst of writes
+  // shares its milliseconds: the last result is worth remembering.
+  if (ms === lastMs) return lastIso;
   if (!(ms >= 0 && ms <= LAST_FOUR_DIGIT_YEAR_MS)) return date.toISOString();
   const days = Math.floor(ms / DAY_MS);
   let rest = ms - days * DAY_MS;
@@ -16,8 +19,13 @@ export function isoString(date: Date): string {
   const seconds = Math.floor(rest / 1000);
   const millis = rest - seconds * 1000;
   const { year, month, day } = civilFromDays(days);
-  return `${year}-${two(month)}-${two(day)}T${two(hours)}:${two(minutes)}:${two(seconds)}.${three(millis)}Z`;
+  lastIso = `${year}-${two(month)}-${two(day)}T${two(hours)}:${two(minutes)}:${two(seconds)}.${three(millis)}Z`;
+  lastMs = ms;
+  return lastIso;
 }
+
+let lastMs = Number.NaN;
+let lastIso = '';
 
 const DAY_MS = 86_400_000;
 const LAST_FOUR_DIGIT_YEAR_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);

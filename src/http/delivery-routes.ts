@@ -2,23 +2,14 @@ import { notFound, validationFailed } from '../errors.js';
 import type { ErrorDetails } from '../errors.js';
 import type { DeliveryStatus } from '../model.js';
 import type { WebhookService } from '../service.js';
-import { inWireTerms, parseLimit, parseTimestamp, readBodyFields, readQuery, requireNoInput } from './input.js';
-import type { Route } from './routes.js';
+import { call, parseLimit, parseTimestamp, readBodyFields, readQuery, requireNoInput } from './input.js';
+import { type Route, answer } from './routes.js';
 import type { Field, Wire } from './wire-format.js';
 
 const LIST_FIELDS: readonly Field[] = ['status', 'eventId', 'since', 'until', 'limit', 'cursor'];
 const REPLAY_FIELDS: readonly Field[] = ['since', 'until', 'status'];
 const DELIVERY_STATUSES = ['pending', 'held', 'succeeded', 'failed', 'cancelled'];
 const REPLAY_STATUSES = ['succeeded', 'failed', 'cancelled'];
-
-/** Runs a service call and re-keys its validation details the way the caller spells fields. */
-async function call<T>(wire: Wire, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    throw inWireTerms(error, wire);
-  }
-}
 
 /** Collects every timestamp problem before failing, like the rest of validation. */
 function timestamps(values: { since?: unknown; until?: unknown }, details: ErrorDetails): { since?: Date; until?: Date } {
@@ -56,7 +47,7 @@ export const DELIVERY_ROUTES: readonly Route[] = [
       readQuery(query, [], wire);
       requireNoInput(body);
       const { event, delivery } = await service.sendTestEvent(orgId, params.id as string);
-      return { status: 202, payload: { event: wire.event(event), delivery: wire.delivery(delivery) } };
+      return answer(202, { event: wire.event(event), delivery: wire.delivery(delivery) });
     },
   },
   {
@@ -89,7 +80,7 @@ export const DELIVERY_ROUTES: readonly Route[] = [
           cursor: q.cursor ?? null,
         }),
       );
-      return { status: 200, payload: wire.page(page.data, page.nextCursor, (d) => wire.delivery(d)) };
+      return answer(200, wire.page(page.data, page.nextCursor, (d) => wire.delivery(d)));
     },
   },
   {
@@ -100,7 +91,7 @@ export const DELIVERY_ROUTES: readonly Route[] = [
     async run({ service, orgId, params, query, wire }) {
       readQuery(query, [], wire);
       const delivery = await requireEndpointDelivery(service, orgId, params.id as string, params.deliveryId as string);
-      return { status: 200, payload: wire.deliveryWithAttempts(delivery) };
+      return answer(200, wire.deliveryWithAttempts(delivery));
     },
   },
   {
@@ -112,7 +103,7 @@ export const DELIVERY_ROUTES: readonly Route[] = [
       readQuery(query, [], wire);
       requireNoInput(body);
       const { id } = await requireEndpointDelivery(service, orgId, params.id as string, params.deliveryId as string);
-      return { status: 202, payload: wire.delivery(await service.retryDelivery(orgId, id)) };
+      return answer(202, wire.delivery(await service.retryDelivery(orgId, id)));
     },
   },
   {
@@ -138,7 +129,7 @@ export const DELIVERY_ROUTES: readonly Route[] = [
       };
       const input = readBodyFields(body, REPLAY_FIELDS, wire, check);
       const options = check(input);
-      return { status: 202, payload: await call(wire, () => service.replay(orgId, params.id as string, options)) };
+      return answer(202, await call(wire, () => service.replay(orgId, params.id as string, options)));
     },
   },
 ];

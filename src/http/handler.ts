@@ -142,7 +142,7 @@ export function createWebhookHandler<Req>(service: WebhookService, options: Webh
       }
       const body = route.body === 'none' ? undefined : parseJsonBody(await request.readBody(), request.headers, bodyLimit);
       const result = await route.run({ service, orgId: principal.orgId, params, query: request.query, body, wire });
-      return jsonResponse(result.status, requestId, result.payload);
+      return jsonResponse(result.status, requestId, result.json);
     } catch (error) {
       return errorResponse(error, requestId, logger, request);
     }

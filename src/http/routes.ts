@@ -1,7 +1,7 @@
 import { validateCreate, validateUpdate } from '../endpoints.js';
 import type { CreateEndpointInput, UpdateEndpointInput } from '../endpoints.js';
 import type { WebhookService } from '../service.js';
-import { inWireTerms, parseLimit, readBodyFields, readQuery, requireNoInput } from './input.js';
+import { call, parseLimit, readBodyFields, readQuery, requireNoInput } from './input.js';
 import type { Field, Wire } from './wire-format.js';
 
 export type Access = 'read' | 'write';
@@ -24,7 +24,8 @@ export interface RouteContext {
 
 export interface RouteResult {
   status: number;
-  payload: unknown;
+  /** The answer's body, already serialized. */
+  json: string;
 }
 
 export interface Route {
@@ -40,16 +41,9 @@ const CREATE_FIELDS: readonly Field[] = ['url', 'events', 'description', 'apiVer
 const UPDATE_FIELDS: readonly Field[] = ['url', 'events', 'description', 'status', 'filter'];
 const PAGE_FIELDS: readonly Field[] = ['limit', 'cursor'];
 
-const ok = (payload: unknown): RouteResult => ({ status: 200, payload });
-
-/** Runs a service call and re-keys its validation details the way the caller spells fields. */
-async function call<T>(wire: Wire, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    throw inWireTerms(error, wire);
-  }
-}
+/** A route's answer: `payload` serialized as JSON. */
+export const answer = (status: number, payload: unknown): RouteResult => ({ status, json: JSON.stringify(payload) });
+const ok = (payload: unknown): RouteResult => answer(200, payload);
 
 export const ENDPOINT_ROUTES: readonly Route[] = [
   {
@@ -61,7 +55,7 @@ export const ENDPOINT_ROUTES: readonly Route[] = [
       readQuery(query, [], wire);
       const input = readBodyFields(body, CREATE_FIELDS, wire, (known) => validateCreate(known, service.catalog, service.options.delivery));
       const { endpoint, secret } = await call(wire, () => service.create(orgId, input as unknown as CreateEndpointInput));
-      return { status: 201, payload: wire.endpointWithSecret(endpoint, secret) };
+      return { status: 201, json: wire.endpointJson(endpoint, secret) };
     },
   },
   {
@@ -82,7 +76,7 @@ export const ENDPOINT_ROUTES: readonly Route[] = [
     body: 'none',
     async run({ service, orgId, params, query, wire }) {
       readQuery(query, [], wire);
-      return ok(wire.endpoint(await service.get(orgId, params.id as string)));
+      return { status: 200, json: wire.endpointJson(await service.get(orgId, params.id as string)) };
     },
   },
   {
@@ -93,7 +87,8 @@ export const ENDPOINT_ROUTES: readonly Route[] = [
     async run({ service, orgId, params, body, query, wire }) {
       readQuery(query, [], wire);
       const input = readBodyFields(body, UPDATE_FIELDS, wire, (known) => validateUpdate(known, service.catalog, service.options.delivery));
-      return ok(wire.endpoint(await call(wire, () => service.update(orgId, params.id as string, input as UpdateEndpointInput))));
+      const updated = await call(wire, () => service.update(orgId, params.id as string, input as UpdateEndpointInput));
+      return { status: 200, json: wire.endpointJson(updated) };
     },
   },
   {
@@ -115,7 +110,7 @@ export const ENDPOINT_ROUTES: readonly Route[] = [
       readQuery(query, [], wire);
       requireNoInput(body);
       const { endpoint, secret } = await service.rotate(orgId, params.id as string);
-      return ok(wire.endpointWithSecret(endpoint, secret));
+      return { status: 200, json: wire.endpointJson(endpoint, secret) };
     },
   },
   {

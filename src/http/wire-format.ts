@@ -69,6 +69,10 @@ function namesFor(format: WireFormat): Names {
 }
 
 const iso = (date: Date | null): string | null => (date ? isoString(date) : null);
+/** An instant as JSON text: ISO strings need no escaping, so no JSON.stringify. */
+const isoJson = (date: Date | null): string => (date ? `"${isoString(date)}"` : 'null');
+/** A string or null as JSON text. */
+const textJson = (value: string | null): string => (value === null ? 'null' : JSON.stringify(value));
 
 /**
  * Converts between the core's objects and the wire in one casing. Only field names are
@@ -78,11 +82,16 @@ export class Wire {
   readonly format: WireFormat;
   readonly names: Readonly<Names>;
   private readonly fromWire: ReadonlyMap<string, Field>;
+  /** `,"org_id":` and the like: each field's name as JSON text, ready to be followed by its value. */
+  private readonly keys: Readonly<Names>;
 
   constructor(format: WireFormat) {
     this.format = format;
     this.names = namesFor(format);
     this.fromWire = new Map(FIELDS.map((field) => [this.names[field], field]));
+    const keys = {} as Names;
+    for (const field of FIELDS) keys[field] = `,${JSON.stringify(this.names[field])}:`;
+    this.keys = keys;
   }
 
   endpoint(e: Endpoint): Record<string, unknown> {
@@ -104,12 +113,22 @@ export class Wire {
     };
   }
 
-  /** The create and rotate answer: the endpoint, its new secret, and the seed's reminder that it is shown once. */
-  endpointWithSecret(e: Endpoint, secret: string): Record<string, unknown> {
-    const out = this.endpoint(e);
-    out.secret = secret;
-    out[this.names.secretDisplayedOnce] = true;
-    return out;
+  /**
+   * `JSON.stringify(this.endpoint(e))`, written directly: the answers of the hottest routes skip
+   * building the wire object and walking it again. With `secret`, the create and rotate answer:
+   * the endpoint, its new secret, and the seed's reminder that it is shown once.
+   * A property test holds the two to the same text.
+   */
+  endpointJson(e: Endpoint, secret?: string): string {
+    const k = this.keys;
+    let json =
+      `{"id":${JSON.stringify(e.id)}${k.orgId}${JSON.stringify(e.orgId)}${k.url}${JSON.stringify(e.url)}` +
+      `${k.events}${JSON.stringify(e.events)}${k.description}${textJson(e.description)}${k.filter}${JSON.stringify(e.filter)}` +
+      `${k.apiVersion}${JSON.stringify(e.apiVersion)}${k.active}${e.status === 'active'}${k.status}${JSON.stringify(e.status)}` +
+      `${k.pausedReason}${textJson(e.pausedReason)}${k.createdAt}${isoJson(e.createdAt)}${k.updatedAt}${isoJson(e.updatedAt)}` +
+      `${k.deletedAt}${isoJson(e.deletedAt)}`;
+    if (secret !== undefined) json += `${k.secret}${JSON.stringify(secret)}${k.secretDisplayedOnce}true`;
+    return `${json}}`;
   }
 
   delivery(d: Delivery): Record<string, unknown> {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ERROR_STATUS, WebhookError, isWebhookError, limitExceeded, notFound, validationFailed } from '../../src/errors.js';
-import { ID_PREFIX, isId, newId } from '../../src/ids.js';
+import fc from 'fast-check';
+import { decodeTime } from 'ulid';
+import { ID_PREFIX, incrementDigits, isId, newId, newUlid } from '../../src/ids.js';
 import { ORG, VALID_INPUT, endpointService } from '../support/endpoint-service.js';
 import { rejectsValidation } from '../support/webhook-error-assertions.js';
 
@@ -48,6 +50,59 @@ describe('ids', () => {
       expect(id.startsWith(prefix)).toBe(true);
       expect(isId(kind as keyof typeof ID_PREFIX, id)).toBe(true);
     }
+  });
+
+  it('carry the time as the ulid package decodes it, over the whole 48-bit range', () => {
+    // Strictly after anything generated so far, so each call starts a new millisecond.
+    const base = Date.now() + 1_000_000;
+    for (const offset of [0, 1, 31, 32, 1023, 86_400_000]) expect(decodeTime(newUlid(base + offset))).toBe(base + offset);
+    expect(() => newUlid(-1)).toThrow(RangeError);
+    expect(() => newUlid(2 ** 48)).toThrow(RangeError);
+    expect(() => newUlid(1.5)).toThrow(RangeError);
+    expect(() => newUlid(Number.NaN)).toThrow(RangeError);
+  });
+
+  it('strictly increase through 100,000 ids in one millisecond, carrying across Z', () => {
+    const ids = Array.from({ length: 100_000 }, () => newUlid(5));
+    for (let i = 1; i < ids.length; i++) expect(ids[i]! > ids[i - 1]!).toBe(true);
+  });
+
+  it('draw every Crockford digit about equally often in every random position', () => {
+    const counts = Array.from({ length: 16 }, () => new Map<string, number>());
+    // A fresh millisecond per id, so each random part is new rather than the last one plus one.
+    const start = Date.now() + 100 * 86_400_000;
+    for (let i = 0; i < 32_000; i++) {
+      const random = newUlid(start + i).slice(10);
+      for (let p = 0; p < 16; p++) counts[p]!.set(random[p]!, (counts[p]!.get(random[p]!) ?? 0) + 1);
+    }
+    for (const position of counts) {
+      expect(position.size).toBe(32);
+      // 1,000 expected per digit; six standard deviations (about 186) either side.
+      for (const n of position.values()) expect(Math.abs(n - 1000)).toBeLessThan(190);
+    }
+  });
+
+  it('add one in base 32 as BigInt arithmetic does', () => {
+    const digits = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+    const toBig = (text: string) => [...text].reduce((n, c) => n * 32n + BigInt(digits.indexOf(c)), 0n);
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...digits), { minLength: 16, maxLength: 16 }), (chars) => {
+        const text = chars.join('');
+        const next = incrementDigits(text);
+        if (text === 'Z'.repeat(16)) expect(next).toBeNull();
+        else {
+          expect(next).toHaveLength(16);
+          expect(toBig(next!)).toBe(toBig(text) + 1n);
+        }
+      }),
+    );
+    expect(incrementDigits('Z'.repeat(16))).toBeNull();
+    expect(incrementDigits(`0${'Z'.repeat(15)}`)).toBe(`1${'0'.repeat(15)}`);
+  });
+
+  // Last: every id made after this one shares its millisecond.
+  it('reach the last 48-bit millisecond', () => {
+    expect(decodeTime(newUlid(2 ** 48 - 1))).toBe(2 ** 48 - 1);
   });
 
   it('isId rejects other kinds, bad alphabets, wrong lengths and non-strings', () => {

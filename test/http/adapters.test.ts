@@ -5,8 +5,10 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { webhookRouter } from '../../adapters/express/index.js';
 import { webhookFrameworkErrors, webhookPlugin } from '../../adapters/fastify/index.js';
+import fc from 'fast-check';
 import { decodeTime } from 'ulid';
-import { newRequestId } from '../../src/http/envelope.js';
+import type { Endpoint } from '../../src/model.js';
+import { requestIdFor } from '../../src/http/envelope.js';
 import { createWebhookHandler } from '../../src/http/handler.js';
 import { Wire } from '../../src/http/wire-format.js';
 import { InvalidOptionsError } from '../../src/options.js';
@@ -241,6 +243,37 @@ describe('Fastify: malformed percent-escapes (webhookFrameworkErrors)', () => {
 });
 
 describe('Wire', () => {
+  // Any text, lone surrogates and control characters included: the writer must escape as JSON.stringify does.
+  const text = fc.string({ unit: 'binary', maxLength: 40 });
+  const instant = fc.date({ min: new Date(-8.64e15), max: new Date(8.64e15), noInvalidDate: true });
+  const endpoint: fc.Arbitrary<Endpoint> = fc.record({
+    id: text,
+    orgId: text,
+    url: text,
+    events: fc.array(text, { maxLength: 4 }),
+    description: fc.option(text),
+    apiVersion: text,
+    filter: fc.option(fc.dictionary(text, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 })),
+    status: fc.constantFrom('active' as const, 'paused' as const),
+    pausedReason: fc.option(fc.constantFrom('manual' as const, 'failing' as const, 'gone' as const)),
+    createdAt: instant,
+    updatedAt: instant,
+    deletedAt: fc.option(instant),
+  }) as fc.Arbitrary<Endpoint>;
+
+  it('writes an endpoint as exactly the text JSON.stringify makes of its wire object, in both casings', () => {
+    for (const format of ['snake_case', 'camelCase'] as const) {
+      const wire = new Wire(format);
+      fc.assert(
+        fc.property(endpoint, fc.option(text, { nil: undefined }), (e, secret) => {
+          const object = secret === undefined ? wire.endpoint(e) : { ...wire.endpoint(e), secret, [wire.names.secretDisplayedOnce]: true };
+          expect(wire.endpointJson(e, secret)).toBe(JSON.stringify(object));
+        }),
+        { numRuns: 500 },
+      );
+    }
+  });
+
   it('keeps prototype member names as they are', () => {
     const wire = new Wire('snake_case');
     const names = ['__proto__', 'constructor', 'toString', 'apiVersion'].map((name) => wire.wireName(name));
@@ -250,11 +283,18 @@ describe('Wire', () => {
 
 describe('request ids', () => {
   it('are ULIDs carrying the time, distinct across many', () => {
-    const now = Date.UTC(2026, 3, 26, 12);
-    const id = newRequestId(now);
+    const before = Date.now();
+    const id = requestIdFor(undefined);
     expect(id).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
-    expect(decodeTime(id)).toBe(now);
-    expect(new Set(Array.from({ length: 5000 }, () => newRequestId(now))).size).toBe(5000);
+    expect(decodeTime(id)).toBeGreaterThanOrEqual(before);
+    expect(decodeTime(id)).toBeLessThanOrEqual(Date.now());
+    expect(new Set(Array.from({ length: 5000 }, () => requestIdFor(undefined))).size).toBe(5000);
+  });
+
+  it("echo the caller's own X-Request-Id only when it is short and plain", () => {
+    expect(requestIdFor('req-42.a:b_c')).toBe('req-42.a:b_c');
+    for (const unsafe of ['', 'x'.repeat(129), 'a b', 'a\nb', 'ü']) expect(requestIdFor(unsafe)).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+    expect(requestIdFor(['one', 'two'])).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
   });
 });
 
