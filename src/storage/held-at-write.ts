@@ -1,7 +1,7 @@
-import type { Delivery, EndpointRecord } from '../model.js';
+import type { Delivery, EndpointStatus } from '../model.js';
 
-/** What a storage knows of an endpoint when it writes a delivery. */
-export type EndpointStateAtWrite = Pick<EndpointRecord, 'status' | 'deletedAt'> | null | undefined;
+/** What a storage knows of an endpoint when it writes a delivery (`deletedAt` as a Date or epoch ms). */
+export type EndpointStateAtWrite = { status: EndpointStatus; deletedAt: Date | number | null } | null | undefined;
 
 /**
  * `emit` marks a delivery `held` from an endpoint read taken before the write. If the endpoint

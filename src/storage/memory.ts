@@ -4,8 +4,10 @@ import type {
   Delivery,
   DeliveryStatus,
   DeliveryWithAttempts,
+  EndpointFilter,
   EndpointRecord,
   EndpointSecret,
+  EndpointStatus,
   PausedReason,
   WebhookEvent,
 } from '../model.js';
@@ -53,6 +55,33 @@ interface DeliveryRow {
 }
 
 /**
+ * A stored endpoint. Instants are epoch milliseconds, as in `DeliveryRow`: every endpoint a
+ * process keeps is then four objects (row, events, secrets, secret) where Dates made it nine,
+ * which is what the garbage collector copies while young and marks while old.
+ */
+interface EndpointRow {
+  id: string;
+  orgId: string;
+  url: string;
+  events: string[];
+  description: string | null;
+  apiVersion: string;
+  filter: EndpointFilter | null;
+  status: EndpointStatus;
+  pausedReason: PausedReason | null;
+  createdAt: number;
+  updatedAt: number;
+  deletedAt: number | null;
+  secrets: SecretRow[];
+}
+
+interface SecretRow {
+  secret: string;
+  createdAt: number;
+  expiresAt: number | null;
+}
+
+/**
  * A stored event. The payload is kept as JSON, as the SQL storages keep it, so every read
  * returns a fresh copy with the same JSON semantics whichever storage a host picks.
  */
@@ -77,7 +106,7 @@ const FINISHED: ReadonlySet<DeliveryStatus> = new Set(['succeeded', 'failed', 'c
  */
 export class MemoryStorage implements Storage {
   readonly kind = 'memory';
-  private readonly endpoints = new Map<string, EndpointRecord>();
+  private readonly endpoints = new Map<string, EndpointRow>();
   /** Each org's live (not deleted) endpoint ids: its size is what the per-org cap counts. */
   private readonly endpointsByOrg = new Map<string, Set<string>>();
   private readonly events = new Map<string, EventRow>();
@@ -103,7 +132,7 @@ export class MemoryStorage implements Storage {
     const orgIds = this.endpointsByOrg.get(record.orgId);
     if ((orgIds?.size ?? 0) >= limits.maxPerOrg) throw limitExceeded(`webhook endpoint limit reached (max ${limits.maxPerOrg})`);
     if (this.endpoints.has(record.id)) throw new WebhookError('CONFLICT', 'endpoint id already exists');
-    this.endpoints.set(record.id, copyEndpoint(record));
+    this.endpoints.set(record.id, toEndpointRow(record));
     if (orgIds) orgIds.add(record.id);
     else this.endpointsByOrg.set(record.orgId, new Set([record.id]));
     // What was stored is a copy, so the caller's own record is already a copy of what was stored.
@@ -112,7 +141,7 @@ export class MemoryStorage implements Storage {
 
   async getEndpoint(orgId: string, id: string): Promise<EndpointRecord | null> {
     const e = this.liveEndpoint(orgId, id);
-    return e ? copyEndpoint(e) : null;
+    return e ? toEndpointRecord(e) : null;
   }
 
   async listEndpoints(orgId: string, query: ListEndpointsQuery): Promise<EndpointRecord[]> {
@@ -120,13 +149,13 @@ export class MemoryStorage implements Storage {
       .filter((e) => !query.beforeId || e.id < query.beforeId)
       .sort((a, b) => (a.id < b.id ? 1 : -1))
       .slice(0, query.limit)
-      .map(copyEndpoint);
+      .map(toEndpointRecord);
   }
 
   async listSubscribedEndpoints(orgId: string, eventType: string): Promise<EndpointRecord[]> {
     return this.orgEndpoints(orgId)
       .filter((e) => e.events.includes(eventType))
-      .map(copyEndpoint);
+      .map(toEndpointRecord);
   }
 
   async updateEndpoint(orgId: string, id: string, patch: EndpointPatch, now: Date): Promise<EndpointRecord | null> {
@@ -140,10 +169,10 @@ export class MemoryStorage implements Storage {
     if (patch.status !== undefined) e.status = patch.status;
     if (patch.pausedReason !== undefined) e.pausedReason = patch.pausedReason;
     if (e.status === 'active') e.pausedReason = null;
-    e.updatedAt = new Date(now);
+    e.updatedAt = now.getTime();
     if (wasStatus === 'active' && e.status === 'paused') this.holdDeliveries(e.id, now);
     if (wasStatus === 'paused' && e.status === 'active') this.releaseHeld(e.id, now);
-    return copyEndpoint(e);
+    return toEndpointRecord(e);
   }
 
   async pauseEndpoint(id: string, reason: PausedReason, now: Date): Promise<EndpointRecord | null> {
@@ -153,19 +182,19 @@ export class MemoryStorage implements Storage {
   // Synchronous, so completeAttemptAndPause can run it with completeNow in one turn.
   private pauseNow(id: string, reason: PausedReason, now: Date): EndpointRecord | null {
     const e = this.endpoints.get(id);
-    if (!e || e.deletedAt || e.status !== 'active') return null;
+    if (!e || e.deletedAt !== null || e.status !== 'active') return null;
     e.status = 'paused';
     e.pausedReason = reason;
-    e.updatedAt = new Date(now);
+    e.updatedAt = now.getTime();
     this.holdDeliveries(id, now);
-    return copyEndpoint(e);
+    return toEndpointRecord(e);
   }
 
   async deleteEndpoint(orgId: string, id: string, now: Date): Promise<boolean> {
     const e = this.liveEndpoint(orgId, id);
     if (!e) return false;
-    e.deletedAt = new Date(now);
-    e.updatedAt = new Date(now);
+    e.deletedAt = now.getTime();
+    e.updatedAt = now.getTime();
     this.endpointsByOrg.get(orgId)?.delete(id);
     for (const d of this.endpointDeliveries(id)) {
       // An attempt in flight keeps its delivery pending; completeAttempt records it and cancels.
@@ -178,11 +207,11 @@ export class MemoryStorage implements Storage {
     const e = this.liveEndpoint(orgId, id);
     if (!e) return null;
     const kept = e.secrets
-      .map((s) => (s.expiresAt === null ? { ...s, expiresAt: new Date(previousExpiresAt) } : s))
-      .filter((s) => (s.expiresAt as Date).getTime() > now.getTime());
-    e.secrets = [copySecret(secret), ...kept];
-    e.updatedAt = new Date(now);
-    return copyEndpoint(e);
+      .map((s) => (s.expiresAt === null ? { ...s, expiresAt: previousExpiresAt.getTime() } : s))
+      .filter((s) => (s.expiresAt as number) > now.getTime());
+    e.secrets = [toSecretRow(secret), ...kept];
+    e.updatedAt = now.getTime();
+    return toEndpointRecord(e);
   }
 
   // ---- events and deliveries ----
@@ -242,7 +271,7 @@ export class MemoryStorage implements Storage {
       let event = events.get(d.eventId);
       if (!event) events.set(d.eventId, (event = toEvent(this.events.get(d.eventId) as EventRow)));
       let endpoint = endpoints.get(d.endpointId);
-      if (!endpoint) endpoints.set(d.endpointId, (endpoint = copyEndpoint(this.endpoints.get(d.endpointId) as EndpointRecord)));
+      if (!endpoint) endpoints.set(d.endpointId, (endpoint = toEndpointRecord(this.endpoints.get(d.endpointId) as EndpointRow)));
       return { delivery: toDelivery(d), event, endpoint, leaseToken: request.leaseToken };
     });
   }
@@ -281,7 +310,7 @@ export class MemoryStorage implements Storage {
     // The endpoint may have been paused, resumed or deleted while the attempt was in flight:
     // its current state, not the one the worker saw, decides between pending, held and cancelled.
     const endpoint = this.endpoints.get(d.endpointId);
-    if (!endpoint || endpoint.deletedAt) this.finish(d, 'cancelled', now);
+    if (!endpoint || endpoint.deletedAt !== null) this.finish(d, 'cancelled', now);
     else if (endpoint.status === 'paused') this.hold(d, now);
     else this.makePending(d, next.status === 'pending' ? next.nextAttemptAt.getTime() : now.getTime(), now);
     return true;
@@ -294,7 +323,7 @@ export class MemoryStorage implements Storage {
       if (!d || d.leaseToken !== leaseToken || d.status !== 'pending') continue;
       d.leaseToken = null;
       const endpoint = this.endpoints.get(d.endpointId);
-      if (!endpoint || endpoint.deletedAt) this.finish(d, 'cancelled', now);
+      if (!endpoint || endpoint.deletedAt !== null) this.finish(d, 'cancelled', now);
       else if (endpoint.status === 'paused') this.hold(d, now);
       else this.makePending(d, now.getTime(), now);
       released++;
@@ -346,7 +375,7 @@ export class MemoryStorage implements Storage {
     const d = this.deliveries.get(id);
     if (!d || d.orgId !== orgId) return null;
     const endpoint = this.endpoints.get(d.endpointId);
-    if (!endpoint || endpoint.deletedAt) return null;
+    if (!endpoint || endpoint.deletedAt !== null) return null;
     this.requeue(d, endpoint, now);
     return toDelivery(d);
   }
@@ -401,13 +430,13 @@ export class MemoryStorage implements Storage {
 
   // ---- internals ----
 
-  private liveEndpoint(orgId: string, id: string): EndpointRecord | undefined {
+  private liveEndpoint(orgId: string, id: string): EndpointRow | undefined {
     const e = this.endpoints.get(id);
-    return e && e.orgId === orgId && !e.deletedAt ? e : undefined;
+    return e && e.orgId === orgId && e.deletedAt === null ? e : undefined;
   }
 
-  private orgEndpoints(orgId: string): EndpointRecord[] {
-    const out: EndpointRecord[] = [];
+  private orgEndpoints(orgId: string): EndpointRow[] {
+    const out: EndpointRow[] = [];
     for (const id of this.endpointsByOrg.get(orgId) ?? []) {
       const e = this.endpoints.get(id);
       if (e) out.push(e);
@@ -492,7 +521,7 @@ export class MemoryStorage implements Storage {
     }
   }
 
-  private requeue(d: DeliveryRow, endpoint: EndpointRecord, now: Date): void {
+  private requeue(d: DeliveryRow, endpoint: EndpointRow, now: Date): void {
     if (!FINISHED.has(d.status)) return;
     d.leaseToken = null;
     // The retry schedule restarts here (see Delivery.requeuedAtAttempt).
@@ -536,7 +565,6 @@ function removeFromIndex(index: Map<string, Set<string>>, key: string, id: strin
   if (set.size === 0) index.delete(key);
 }
 
-const copyDate = (d: Date | null): Date | null => (d === null ? null : new Date(d));
 const time = (d: Date | null): number | null => (d === null ? null : d.getTime());
 const date = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
 
@@ -592,11 +620,34 @@ function toEvent(e: EventRow): WebhookEvent {
   return { id: e.id, orgId: e.orgId, type: e.type, data: JSON.parse(e.dataJson) as unknown, idempotencyKey: e.idempotencyKey, createdAt: new Date(e.createdAt) };
 }
 
-function copySecret(s: EndpointSecret): EndpointSecret {
-  return { secret: s.secret, createdAt: new Date(s.createdAt), expiresAt: copyDate(s.expiresAt) };
+function toSecretRow(s: EndpointSecret): SecretRow {
+  return { secret: s.secret, createdAt: s.createdAt.getTime(), expiresAt: time(s.expiresAt) };
 }
 
-function copyEndpoint(e: EndpointRecord): EndpointRecord {
+function toSecret(s: SecretRow): EndpointSecret {
+  return { secret: s.secret, createdAt: new Date(s.createdAt), expiresAt: date(s.expiresAt) };
+}
+
+function toEndpointRow(e: EndpointRecord): EndpointRow {
+  return {
+    id: e.id,
+    orgId: e.orgId,
+    url: e.url,
+    events: [...e.events],
+    description: e.description,
+    apiVersion: e.apiVersion,
+    // Filter values are strings, numbers and booleans: a shallow copy is a full one.
+    filter: e.filter ? { ...e.filter } : null,
+    status: e.status,
+    pausedReason: e.pausedReason,
+    createdAt: e.createdAt.getTime(),
+    updatedAt: e.updatedAt.getTime(),
+    deletedAt: time(e.deletedAt),
+    secrets: e.secrets.map(toSecretRow),
+  };
+}
+
+function toEndpointRecord(e: EndpointRow): EndpointRecord {
   return {
     id: e.id,
     orgId: e.orgId,
@@ -609,8 +660,8 @@ function copyEndpoint(e: EndpointRecord): EndpointRecord {
     pausedReason: e.pausedReason,
     createdAt: new Date(e.createdAt),
     updatedAt: new Date(e.updatedAt),
-    deletedAt: copyDate(e.deletedAt),
-    secrets: e.secrets.map(copySecret),
+    deletedAt: date(e.deletedAt),
+    secrets: e.secrets.map(toSecret),
   };
 }
 
