@@ -20,7 +20,8 @@ function withoutBom(bytes: Uint8Array): Uint8Array {
 function decodeUtf8(bytes: Uint8Array): string | null {
   const text = withoutBom(bytes);
   if (!isUtf8(text)) return null;
-  return Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString('utf8');
+  // Adapters hand over Buffers; only another Uint8Array needs a Buffer view made first.
+  return (Buffer.isBuffer(text) ? text : Buffer.from(text.buffer, text.byteOffset, text.byteLength)).toString('utf8');
 }
 
 function header(headers: Readonly<Record<string, string | string[] | undefined>>, name: string): string | undefined {

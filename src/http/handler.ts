@@ -58,6 +58,10 @@ function validateOptions<Req>(options: WebhookHttpOptions<Req>): { format: WireF
   return { format, read, write, bodyLimit };
 }
 
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
 /** A host bug surfaces as a logged 500 rather than as a request served for the wrong organization. */
 function checkPrincipal(value: unknown): asserts value is Principal {
   const p = value as Partial<Principal>;
@@ -134,7 +138,9 @@ export function createWebhookHandler<Req>(service: WebhookService, options: Webh
         return response;
       }
       const { route, params } = found;
-      const principal = await authenticate(request.native);
+      const returned = authenticate(request.native);
+      // Most hosts authenticate synchronously (a token lookup in memory): no await, no extra turn.
+      const principal = isPromiseLike(returned) ? await returned : returned;
       if (principal === null || principal === undefined) throw new WebhookError('UNAUTHORIZED', 'authentication failed');
       checkPrincipal(principal);
       if (!principal.scopes.includes(route.access === 'read' ? read : write)) {

@@ -12,7 +12,8 @@ import { requestIdFor } from '../../src/http/envelope.js';
 import { createWebhookHandler } from '../../src/http/handler.js';
 import { Wire } from '../../src/http/wire-format.js';
 import { InvalidOptionsError } from '../../src/options.js';
-import { TOKENS, newService } from './harness.js';
+import { WebhookError } from '../../src/errors.js';
+import { LEAKY_MESSAGE, TOKENS, newService } from './harness.js';
 
 const HOOK = { url: 'https://hooks.example.com/a', events: ['wallet.balance_low'] };
 const authenticate = (req: { headers: Record<string, unknown> }) => (req.headers.authorization === 'Bearer rw1' ? TOKENS.rw1 : null);
@@ -320,6 +321,19 @@ describe('createWebhookHandler', () => {
     const response = await handler.handle({ method: 'GET', path: '/webhooks', query: '', headers: {}, readBody: async () => ({ kind: 'empty' }), native: null });
     expect(response.status).toBe(403);
     expect(JSON.parse(response.body).error).toMatchObject({ code: 'FORBIDDEN', message: 'go away' });
+  });
+
+  it('awaits an authenticate that returns a promise or any thenable, and answers its rejection', async () => {
+    const request = { method: 'GET', path: '/webhooks', query: '', headers: {}, readBody: async () => ({ kind: 'empty' as const }), native: null };
+    const statusWith = async (authenticate: () => unknown) =>
+      (await createWebhookHandler(newService(), { authenticate: authenticate as never }).handle(request)).status;
+    expect(await statusWith(async () => TOKENS.r1)).toBe(200);
+    expect(await statusWith(() => ({ then: (resolve: (p: unknown) => void) => resolve(TOKENS.r1) }))).toBe(200);
+    expect(await statusWith(async () => null)).toBe(401);
+    expect(await statusWith(async () => TOKENS.w1)).toBe(403);
+    expect(await statusWith(() => Promise.reject(new WebhookError('FORBIDDEN', 'suspended')))).toBe(403);
+    expect(await statusWith(() => Promise.reject(new Error(LEAKY_MESSAGE)))).toBe(500);
+    expect(await statusWith(() => TOKENS.r1)).toBe(200);
   });
 
   it('mounts on a bare node:http server in a dozen lines', async () => {
