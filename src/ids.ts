@@ -38,13 +38,20 @@ function encodeTime(ms: number): string {
   return text;
 }
 
+/** Each Crockford digit's successor by character code (`'9'` → `'A'`, `'H'` → `'J'`); `Z` has none. */
+const NEXT_DIGIT: readonly string[] = (() => {
+  const next: string[] = [];
+  for (let i = 0; i < CROCKFORD.length - 1; i++) next[CROCKFORD.charCodeAt(i)] = CROCKFORD[i + 1] as string;
+  return next;
+})();
+
 /** The random digits plus one, in base 32; null when all are `Z` (2^80 ids in one millisecond). Exported for tests. */
 export function incrementDigits(digits: string): string | null {
   let i = digits.length - 1;
   while (i >= 0 && digits.charCodeAt(i) === 90 /* 'Z' */) i--;
   if (i < 0) return null;
-  const next = CROCKFORD[CROCKFORD.indexOf(digits[i] as string) + 1] as string;
-  return digits.slice(0, i) + next + '0'.repeat(digits.length - 1 - i);
+  const next = NEXT_DIGIT[digits.charCodeAt(i)] as string;
+  return i === digits.length - 1 ? digits.slice(0, i) + next : digits.slice(0, i) + next + '0'.repeat(digits.length - 1 - i);
 }
 
 let lastTime = -1;

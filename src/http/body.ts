@@ -14,14 +14,16 @@ function withoutBom(bytes: Uint8Array): Uint8Array {
 }
 
 /**
- * The bytes as text, or null when they are not valid UTF-8. `isUtf8` plus Buffer's decoder does
- * what a fatal TextDecoder does, at a fraction of its cost on the small bodies this API takes.
+ * The bytes as text, or null when they are not valid UTF-8, as a fatal TextDecoder decides.
+ * Buffer's decoder replaces each invalid sequence with U+FFFD, so text without one came from
+ * valid bytes, and only text with one (rare, and never a one-byte string) needs `isUtf8` to tell
+ * a replaced sequence from an encoded U+FFFD.
  */
 function decodeUtf8(bytes: Uint8Array): string | null {
-  const text = withoutBom(bytes);
-  if (!isUtf8(text)) return null;
+  const data = withoutBom(bytes);
   // Adapters hand over Buffers; only another Uint8Array needs a Buffer view made first.
-  return (Buffer.isBuffer(text) ? text : Buffer.from(text.buffer, text.byteOffset, text.byteLength)).toString('utf8');
+  const text = (Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength)).toString('utf8');
+  return text.includes('\uFFFD') && !isUtf8(data) ? null : text;
 }
 
 function header(headers: Readonly<Record<string, string | string[] | undefined>>, name: string): string | undefined {

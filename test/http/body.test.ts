@@ -38,6 +38,11 @@ describe('parseJsonBody', () => {
       fc.jsonValue().map((v) => new Uint8Array(Buffer.from(JSON.stringify(v) ?? 'null'))),
       // A JSON string with arbitrary bytes inside its quotes: valid JSON exactly when the bytes are UTF-8.
       fc.uint8Array({ maxLength: 12 }).map((inner) => new Uint8Array([0x22, ...inner.filter((b) => b !== 0x22 && b !== 0x5c && b >= 0x20), 0x22])),
+      // An encoded U+FFFD (EF BF BD) among arbitrary bytes: the decoder's replacement character must
+      // not be mistaken for a genuine one, nor a genuine one for a replaced sequence.
+      fc
+        .array(fc.oneof(fc.constant([0xef, 0xbf, 0xbd]), fc.uint8Array({ maxLength: 3 }).map((b) => [...b]), fc.constant([0x61])), { maxLength: 8 })
+        .map((parts) => new Uint8Array([0x22, ...parts.flat().filter((b) => b !== 0x22 && b !== 0x5c && b >= 0x20), 0x22])),
     );
     fc.assert(fc.property(fc.boolean(), jsonish, (bom, body) => {
       const bytes = bom ? new Uint8Array([0xef, 0xbb, 0xbf, ...body]) : body;
@@ -55,6 +60,11 @@ describe('parseJsonBody', () => {
     for (const bad of [[0x22, 0xc0, 0xaf, 0x22], [0x22, 0xed, 0xa0, 0x80, 0x22], [0x22, 0xe2, 0x82, 0x22], [0x22, 0xf4, 0x90, 0x80, 0x80, 0x22]]) {
       expect(outcome(new Uint8Array(bad))).toEqual({ code: 'BAD_REQUEST:utf8' });
     }
+  });
+
+  it('keeps a genuine U+FFFD and refuses one beside an invalid sequence', () => {
+    expect(parse(new Uint8Array(Buffer.from('"a\uFFFDb"')))).toBe('a\uFFFDb');
+    expect(outcome(new Uint8Array([0x22, 0xef, 0xbf, 0xbd, 0xff, 0x22]))).toEqual({ code: 'BAD_REQUEST:utf8' });
   });
 
   it('reads a body that is a view into a larger buffer', () => {
