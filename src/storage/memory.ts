@@ -4,10 +4,8 @@ import type {
   Delivery,
   DeliveryStatus,
   DeliveryWithAttempts,
-  EndpointFilter,
   EndpointRecord,
   EndpointSecret,
-  EndpointStatus,
   PausedReason,
   WebhookEvent,
 } from '../model.js';
@@ -59,21 +57,12 @@ interface DeliveryRow {
  * process keeps is then four objects (row, events, secrets, secret) where Dates made it nine,
  * which is what the garbage collector copies while young and marks while old.
  */
-interface EndpointRow {
-  id: string;
-  orgId: string;
-  url: string;
-  events: string[];
-  description: string | null;
-  apiVersion: string;
-  filter: EndpointFilter | null;
-  status: EndpointStatus;
-  pausedReason: PausedReason | null;
+type EndpointRow = Omit<EndpointRecord, 'createdAt' | 'updatedAt' | 'deletedAt' | 'secrets'> & {
   createdAt: number;
   updatedAt: number;
   deletedAt: number | null;
   secrets: SecretRow[];
-}
+};
 
 interface SecretRow {
   secret: string;
