@@ -157,7 +157,9 @@ function filterProblem(value: unknown): string | null {
 const MAX_REPORTED_UNKNOWN_FIELDS = 20;
 
 function unknownKeys(input: Record<string, unknown>, allowed: Set<string>, details: ErrorDetails): void {
-  const unknown = Object.keys(input).filter((key) => !allowed.has(key));
+  let unknown: string[] | undefined;
+  for (const key of Object.keys(input)) if (!allowed.has(key)) (unknown ??= []).push(key);
+  if (unknown === undefined) return;
   if (unknown.length > MAX_REPORTED_UNKNOWN_FIELDS) {
     details.body = `has ${unknown.length} unknown fields; the first ${MAX_REPORTED_UNKNOWN_FIELDS} are listed`;
   }

@@ -32,7 +32,12 @@ export interface WebhookHttpHandler<Req> {
 interface CompiledRoute {
   route: Route;
   segments: readonly string[];
+  /** Per segment, the parameter it captures (`id` for `:id`), or null for a literal segment. */
+  params: readonly (string | null)[];
 }
+
+/** The params of routes without any: one shared object, never written to. */
+const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 
 type Match =
   | { kind: 'route'; route: Route; params: Record<string, string> }
@@ -86,7 +91,10 @@ export function createWebhookHandler<Req>(service: WebhookService, options: Webh
   const authenticate = options.authenticate;
   const wire = new Wire(format);
   const logger = service.options.logger ?? fallbackLogger;
-  const compiled: CompiledRoute[] = ROUTES.map((route) => ({ route, segments: route.path.split('/').slice(1) }));
+  const compiled: CompiledRoute[] = ROUTES.map((route) => {
+    const segments = route.path.split('/').slice(1);
+    return { route, segments, params: segments.map((segment) => (segment.startsWith(':') ? segment.slice(1) : null)) };
+  });
   const namespaces = [...new Set(compiled.map((c) => c.segments[0] as string))];
 
   function match(method: string, path: string): Match {
@@ -95,26 +103,26 @@ export function createWebhookHandler<Req>(service: WebhookService, options: Webh
     if (segments === null) return { kind: 'none' };
     const lookup = method === 'HEAD' ? 'GET' : method;
     let allow: string[] | undefined;
-    for (const { route, segments: pattern } of compiled) {
+    for (const { route, segments: pattern, params: names } of compiled) {
       if (pattern.length !== segments.length) continue;
       let params: Record<string, string> | undefined;
       let matched = true;
       for (let i = 0; i < pattern.length; i++) {
-        const expected = pattern[i] as string;
+        const name = names[i];
         const actual = segments[i] as string;
-        if (expected.charCodeAt(0) === 58 /* ':' */) {
+        if (name !== null && name !== undefined) {
           if (actual === '') {
             matched = false;
             break;
           }
-          (params ??= {})[expected.slice(1)] = actual;
-        } else if (expected !== actual) {
+          (params ??= {})[name] = actual;
+        } else if (pattern[i] !== actual) {
           matched = false;
           break;
         }
       }
       if (!matched) continue;
-      if (route.method === lookup) return { kind: 'route', route, params: params ?? {} };
+      if (route.method === lookup) return { kind: 'route', route, params: params ?? NO_PARAMS };
       (allow ??= []).push(route.method);
     }
     if (!allow) return { kind: 'none' };

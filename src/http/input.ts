@@ -70,13 +70,16 @@ export function readBodyFields(body: unknown, allowed: readonly Field[], wire: W
   throw validationFailed({ ...other, ...unknown });
 }
 
+/** What an absent query string reads as: one shared object, never written to. */
+const NO_QUERY: Readonly<Partial<Record<Field, string>>> = Object.freeze({});
+
 /**
  * Reads the query string: each parameter at most once, and only those the route knows.
  * Returns the values keyed by core field name.
  */
-export function readQuery(query: string, allowed: readonly Field[], wire: Wire): Partial<Record<Field, string>> {
+export function readQuery(query: string, allowed: readonly Field[], wire: Wire): Readonly<Partial<Record<Field, string>>> {
+  if (query === '') return NO_QUERY;
   const out: Partial<Record<Field, string>> = {};
-  if (query === '') return out;
   const details: ErrorDetails = {};
   const allowedByWireName = new Map(allowed.map((field) => [wire.names[field], field]));
   for (const [name, value] of new URLSearchParams(query)) {
