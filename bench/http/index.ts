@@ -11,8 +11,10 @@
  *
  * Standalone: `npx tsx bench/http/index.ts [--quick]`.
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, fork, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchOptions, BenchRow } from '../bench-row.js';
 import { CREATE_BODY, TOKEN } from './constants.js';
@@ -50,10 +52,32 @@ interface Servers {
   stop(): void;
 }
 
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+function newestModification(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds dist/ (`npm run build`) when it is missing or older than a source file. */
+function ensureBuilt(progress?: (line: string) => void): void {
+  const built = join(ROOT, 'dist', 'fastify.js');
+  const sources = Math.max(newestModification(join(ROOT, 'src')), newestModification(join(ROOT, 'adapters')));
+  if (existsSync(built) && statSync(built).mtimeMs >= sources) return;
+  progress?.('building dist/ (npm run build)');
+  const result = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (result.status !== 0) throw new Error(`npm run build failed (exit ${result.status}); the HTTP bench runs the built package`);
+}
+
 /** One child process per framework, so neither's JIT state or heap affects the other's figures. */
 async function startServers(framework: Framework): Promise<Servers> {
   const child: ChildProcess = fork(fileURLToPath(new URL('./servers.ts', import.meta.url)), [framework], {
     execArgv: ['--import', 'tsx', '--expose-gc'],
+    // Without the root tsconfig's `paths`, `hookrelay/...` resolves to dist/, as in a host.
+    env: { ...process.env, TSX_TSCONFIG_PATH: fileURLToPath(new URL('./tsconfig.package.json', import.meta.url)) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const ready = await new Promise<{ ports: Ports; endpointId: string }>((resolve, reject) => {
@@ -109,6 +133,7 @@ export async function runHttpBench(opts: BenchOptions): Promise<BenchRow[]> {
   const seconds = opts.quick ? 2 : 5;
   const warmSeconds = opts.quick ? 2 : 4;
   const rows: BenchRow[] = [];
+  ensureBuilt(opts.progress);
   for (const framework of ['express', 'fastify'] as const) {
     const servers = await startServers(framework);
     try {

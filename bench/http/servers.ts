@@ -3,7 +3,9 @@
  * process of their own so the load generator gets the other core and neither framework's JIT
  * state or heap colours the other's figures. Three servers: ours (the router or plugin), a bare
  * route answering the very JSON ours answers (no auth, storage or validation), and a bare route
- * doing the same `service.create` (to isolate what the HTTP layer itself costs).
+ * doing the same `service.create` (to isolate what the HTTP layer itself costs). hookrelay is the
+ * built package (dist/), not the sources through tsx, whose transform adds work the build has not
+ * (esbuild's keepNames wraps inner functions in `__name` calls, about 2% of a request's handler time).
  *
  * Messages: sends `{ ports, endpointId }` once listening; on `'reset'` swaps in an empty storage
  * (the GET fixture re-seeded) so POST rounds do not measure a growing store, and answers
@@ -13,12 +15,11 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import Fastify from 'fastify';
-import { webhookRouter } from '../../adapters/express/index.js';
-import { webhookFrameworkErrors, webhookPlugin } from '../../adapters/fastify/index.js';
-import type { EndpointRecord } from '../../src/model.js';
-import { WebhookService } from '../../src/service.js';
-import { memoryStorage } from '../../src/storage/memory.js';
-import type { Storage } from '../../src/storage/storage.js';
+// The package as a host installs it: index.ts starts this file with a tsconfig without the
+// sources mapping, so these resolve through package.json "exports" to the build in dist/.
+import { type EndpointRecord, type Storage, WebhookService, memoryStorage } from 'hookrelay';
+import { webhookRouter } from 'hookrelay/express';
+import { webhookFrameworkErrors, webhookPlugin } from 'hookrelay/fastify';
 import { CREATE_BODY, TOKEN } from './constants.js';
 
 const SCOPES = ['webhooks:read', 'webhooks:write'];
