@@ -20,14 +20,14 @@ export function requireObject(body: unknown): Record<string, unknown> {
 export function requireNoInput(body: unknown): void {
   if (body === undefined) return;
   const { unknown } = readFields(body, [], null);
-  if (Object.keys(unknown).length) throw validationFailed(unknown);
+  if (unknown) throw validationFailed(unknown);
 }
 
-function readFields(body: unknown, allowed: readonly Field[], wire: Wire | null): { input: Record<string, unknown>; unknown: ErrorDetails } {
+function readFields(body: unknown, allowed: readonly Field[], wire: Wire | null): { input: Record<string, unknown>; unknown: ErrorDetails | null } {
   const object = requireObject(body);
   if (wire) return wire.readInput(object, allowed);
-  const unknown: ErrorDetails = {};
-  for (const key of Object.keys(object)) setDetail(unknown, key, 'unknown field');
+  let unknown: ErrorDetails | null = null;
+  for (const key of Object.keys(object)) setDetail((unknown ??= {}), key, 'unknown field');
   return { input: {}, unknown };
 }
 
@@ -58,7 +58,7 @@ export function call<T>(wire: Wire, fn: () => Promise<T>): Promise<T> {
  */
 export function readBodyFields(body: unknown, allowed: readonly Field[], wire: Wire, validate: (input: Record<string, unknown>) => void): Record<string, unknown> {
   const { input, unknown } = readFields(body, allowed, wire);
-  if (Object.keys(unknown).length === 0) return input;
+  if (unknown === null) return input;
   let other: ErrorDetails = {};
   try {
     validate(input);

@@ -201,15 +201,16 @@ export class Wire {
   /**
    * Picks the allowed fields of a request object, renamed to the core's names. A key that is
    * not an allowed field in this casing (including the other casing's spelling) is reported
-   * as `unknown field`, keyed as the caller sent it.
+   * as `unknown field`, keyed as the caller sent it; `unknown` is null when there is none.
    */
-  readInput(body: Record<string, unknown>, allowed: readonly Field[]): { input: Record<string, unknown>; unknown: ErrorDetails } {
+  readInput(body: Record<string, unknown>, allowed: readonly Field[]): { input: Record<string, unknown>; unknown: ErrorDetails | null } {
     const input: Record<string, unknown> = {};
-    const unknown: ErrorDetails = {};
+    // Made only for a body with an unknown field: nearly every request has none.
+    let unknown: ErrorDetails | null = null;
     for (const key of Object.keys(body)) {
       const field = this.fromWire.get(key);
       if (field !== undefined && allowed.includes(field)) input[field] = body[key];
-      else setDetail(unknown, key, 'unknown field');
+      else setDetail((unknown ??= {}), key, 'unknown field');
     }
     return { input, unknown };
   }
