@@ -9,7 +9,7 @@
  * a saturated server sustains. On a shared machine the wall-clock figure mostly measures the
  * neighbours; the CPU-normalised one is what the target is judged on.
  *
- * Standalone: `npx tsx bench/http/index.ts [--quick]`.
+ * Standalone: `npx tsx bench/http/index.ts [--quick] [--calibrate <µs>]`.
  */
 import { type ChildProcess, fork, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -40,9 +40,9 @@ const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 const TARGET = 0.7;
 const CONNECTIONS = 10;
 
-type Side = 'Ours' | 'Bare' | 'Work';
+type Side = 'Ours' | 'Bare' | 'Work' | 'Busy';
 type Framework = 'express' | 'fastify';
-type Ports = Record<Side, number>;
+type Ports = Partial<Record<Side, number>>;
 
 interface Servers {
   ports: Ports;
@@ -73,11 +73,15 @@ function ensureBuilt(progress?: (line: string) => void): void {
 }
 
 /** One child process per framework, so neither's JIT state or heap affects the other's figures. */
-async function startServers(framework: Framework): Promise<Servers> {
+async function startServers(framework: Framework, busyMicros: number): Promise<Servers> {
   const child: ChildProcess = fork(fileURLToPath(new URL('./servers.ts', import.meta.url)), [framework], {
     execArgv: ['--import', 'tsx', '--expose-gc'],
-    // Without the root tsconfig's `paths`, `hookrelay/...` resolves to dist/, as in a host.
-    env: { ...process.env, TSX_TSCONFIG_PATH: fileURLToPath(new URL('./tsconfig.package.json', import.meta.url)) },
+    env: {
+      ...process.env,
+      // Without the root tsconfig's `paths`, `hookrelay/...` resolves to dist/, as in a host.
+      TSX_TSCONFIG_PATH: fileURLToPath(new URL('./tsconfig.package.json', import.meta.url)),
+      HOOKRELAY_BENCH_BUSY_US: String(busyMicros),
+    },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const ready = await new Promise<{ ports: Ports; endpointId: string }>((resolve, reject) => {
@@ -97,6 +101,17 @@ async function startServers(framework: Framework): Promise<Servers> {
     cpuMicros: async () => (await ask<{ cpuMicros: number }>('cpu')).cpuMicros,
     stop: () => child.kill(),
   };
+}
+
+interface Case {
+  method: 'GET' | 'POST';
+  path: string;
+  label: string;
+  /** The server measured against the baseline; hookrelay's own unless calibrating. */
+  side?: Side;
+  baseline: Side;
+  baselineName: string;
+  target: number | undefined;
 }
 
 interface Measured {
@@ -127,27 +142,40 @@ function median(values: number[]): number {
   return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-/** Rows per framework and route, ratio = ours / the baseline route of the same framework. */
-export async function runHttpBench(opts: BenchOptions): Promise<BenchRow[]> {
+/**
+ * Rows per framework and route, ratio = ours / the baseline route of the same framework.
+ * `calibrateMicros` adds a row that is not hookrelay: a bare POST route spending that many
+ * microseconds of CPU before answering, beside the bare route, to show what a ratio target
+ * leaves for a route's own work on this machine.
+ */
+export async function runHttpBench(opts: BenchOptions & { calibrateMicros?: number }): Promise<BenchRow[]> {
+  const calibrate = opts.calibrateMicros ?? 0;
   const rounds = opts.quick ? 1 : 3;
   const seconds = opts.quick ? 2 : 5;
   const warmSeconds = opts.quick ? 2 : 4;
   const rows: BenchRow[] = [];
   ensureBuilt(opts.progress);
   for (const framework of ['express', 'fastify'] as const) {
-    const servers = await startServers(framework);
+    const servers = await startServers(framework, calibrate);
     try {
-      const port = (side: Side): number => servers.ports[side];
+      const port = (side: Side): number => {
+        const found = servers.ports[side];
+        if (found === undefined) throw new Error(`no ${side} server was started`);
+        return found;
+      };
       const cases = [
         { method: 'GET', path: `/v1/webhooks/${servers.endpointId}`, label: 'GET /webhooks/:id', baseline: 'Bare', baselineName: `bare ${framework} route`, target: TARGET },
         { method: 'POST', path: '/v1/webhooks', label: 'POST /webhooks', baseline: 'Bare', baselineName: `bare ${framework} route`, target: TARGET },
         // Not a target: the same create behind a bare route shows what the HTTP layer itself adds.
         { method: 'POST', path: '/v1/webhooks', label: 'POST /webhooks (same create)', baseline: 'Work', baselineName: `bare ${framework} route + service.create`, target: undefined },
-      ] as const;
+      ] as Case[];
+      if (calibrate > 0) {
+        cases.push({ method: 'POST', path: '/v1/webhooks', label: `POST /webhooks, calibration (not hookrelay): bare route + ${calibrate} µs of CPU`, side: 'Busy', baseline: 'Bare', baselineName: `bare ${framework} route`, target: undefined });
+      }
       // Warm every route before measuring any: JIT compilation runs on background threads that
       // count as server CPU time, and would otherwise land on whichever case runs first.
       for (const c of cases) {
-        for (const side of ['Ours', c.baseline] as const) {
+        for (const side of [c.side ?? 'Ours', c.baseline]) {
           opts.progress?.(`${framework} ${c.label} (warm-up)`);
           await servers.reset();
           await measure(servers, `http://127.0.0.1:${port(side)}${c.path}`, c.method, warmSeconds);
@@ -163,11 +191,11 @@ export async function runHttpBench(opts: BenchOptions): Promise<BenchRow[]> {
         for (let round = 0; round < rounds; round++) {
           opts.progress?.(`${framework} ${c.label} (round ${round + 1}/${rounds})`);
           if (round % 2 === 0) {
-            ours.push(await run('Ours'));
+            ours.push(await run(c.side ?? 'Ours'));
             base.push(await run(c.baseline));
           } else {
             base.push(await run(c.baseline));
-            ours.push(await run('Ours'));
+            ours.push(await run(c.side ?? 'Ours'));
           }
         }
         for (const figure of ['perCpuSecond', 'wallClock'] as const) {
@@ -182,7 +210,7 @@ export async function runHttpBench(opts: BenchOptions): Promise<BenchRow[]> {
             baselineName: c.baselineName,
             unit: 'req/s',
             ratio: Math.round((o / b) * 100) / 100,
-            ...(judged ? { target: `≥ ${c.target}× bare ${framework}`, met: o / b >= c.target } : {}),
+            ...(judged && c.target !== undefined ? { target: `≥ ${c.target}× bare ${framework}`, met: o / b >= c.target } : {}),
           });
         }
       }
@@ -196,7 +224,10 @@ export async function runHttpBench(opts: BenchOptions): Promise<BenchRow[]> {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { renderTable } = await import('../index.js');
   const quick = process.argv.includes('--quick');
-  const rows = await runHttpBench({ quick, progress: (line) => process.stderr.write(`\r\x1b[K${line}`) });
+  const at = process.argv.indexOf('--calibrate');
+  const calibrateMicros = at === -1 ? 0 : Number(process.argv[at + 1]);
+  if (!(calibrateMicros >= 0 && calibrateMicros <= 1000)) throw new Error('usage: --calibrate <microseconds, 0–1000>');
+  const rows = await runHttpBench({ quick, calibrateMicros, progress: (line) => process.stderr.write(`\r\x1b[K${line}`) });
   process.stderr.write('\r\x1b[K');
   process.stdout.write(`${renderTable(rows)}\n`);
 }

@@ -3,7 +3,8 @@
  * process of their own so the load generator gets the other core and neither framework's JIT
  * state or heap colours the other's figures. Three servers: ours (the router or plugin), a bare
  * route answering the very JSON ours answers (no auth, storage or validation), and a bare route
- * doing the same `service.create` (to isolate what the HTTP layer itself costs). hookrelay is the
+ * doing the same `service.create` (to isolate what the HTTP layer itself costs); with
+ * HOOKRELAY_BENCH_BUSY_US set, a fourth: a bare route spending that much CPU first. hookrelay is the
  * built package (dist/), not the sources through tsx, whose transform adds work the build has not
  * (esbuild's keepNames wraps inner functions in `__name` calls, about 2% of a request's handler time).
  *
@@ -65,7 +66,18 @@ interface Apps {
   ours(): Promise<number>;
   /** Starts the bare routes answering `getJson` / `postJson`, and the bare route calling `create`. */
   bare(getJson: unknown, postJson: unknown, create: (body: unknown) => Promise<unknown>): Promise<{ bare: number; work: number }>;
+  /** Starts a bare POST route that spends `micros` of CPU before answering `postJson` (calibration). */
+  busy(postJson: unknown, micros: number): Promise<number>;
 }
+
+/** Keeps the CPU busy for `micros` microseconds, as a route doing that much work would. */
+function spin(micros: number): void {
+  const end = process.hrtime.bigint() + BigInt(Math.round(micros * 1000));
+  while (process.hrtime.bigint() < end);
+}
+
+/** `--calibrate N` of index.ts: the microseconds the calibration route spends; 0 starts no such route. */
+const BUSY_MICROS = Number(process.env.HOOKRELAY_BENCH_BUSY_US ?? 0);
 
 const CLOCK_TICKS_PER_SECOND = 100;
 
@@ -118,6 +130,14 @@ function expressApps(service: WebhookService): Apps {
       });
       return { bare: await listenExpress(bare), work: await listenExpress(work) };
     },
+    async busy(postJson, micros) {
+      const busy = express();
+      busy.post('/v1/webhooks', express.json(), (_req, res) => {
+        spin(micros);
+        res.status(201).json(postJson);
+      });
+      return listenExpress(busy);
+    },
   };
 }
 
@@ -135,6 +155,14 @@ function fastifyApps(service: WebhookService): Apps {
       const work = Fastify();
       work.post('/v1/webhooks', async (request, reply) => reply.code(201).send(await create(request.body)));
       return { bare: await listenFastify(bare), work: await listenFastify(work) };
+    },
+    async busy(postJson, micros) {
+      const busy = Fastify();
+      busy.post('/v1/webhooks', async (_request, reply) => {
+        spin(micros);
+        return reply.code(201).send(postJson);
+      });
+      return listenFastify(busy);
     },
   };
 }
@@ -174,7 +202,8 @@ async function main(framework: string): Promise<void> {
     }
   });
   process.on('disconnect', () => process.exit(0));
-  process.send?.({ ports: { Ours: ours, Bare: bare, Work: work }, endpointId: endpoint.id });
+  const busy = BUSY_MICROS > 0 ? await apps.busy(postJson, BUSY_MICROS) : undefined;
+  process.send?.({ ports: { Ours: ours, Bare: bare, Work: work, ...(busy ? { Busy: busy } : {}) }, endpointId: endpoint.id });
 }
 
 const framework = process.argv[2];
