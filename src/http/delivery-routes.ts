@@ -4,7 +4,7 @@ import type { DeliveryStatus } from '../model.js';
 import type { WebhookService } from '../service.js';
 import { call, parseLimit, parseTimestamp, readBodyFields, readQuery, requireNoInput } from './input.js';
 import { type Route, answer } from './routes.js';
-import type { Field, Wire } from './wire-format.js';
+import type { Field } from './wire-format.js';
 
 const LIST_FIELDS: readonly Field[] = ['status', 'eventId', 'since', 'until', 'limit', 'cursor'];
 const REPLAY_FIELDS: readonly Field[] = ['since', 'until', 'status'];

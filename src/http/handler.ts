@@ -110,7 +110,7 @@ export function createWebhookHandler<Req>(service: WebhookService, options: Webh
       for (let i = 0; i < pattern.length; i++) {
         const name = names[i];
         const actual = segments[i] as string;
-        if (name !== null && name !== undefined) {
+        if (typeof name === 'string') {
           if (actual === '') {
             matched = false;
             break;

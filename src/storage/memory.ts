@@ -188,9 +188,9 @@ export class MemoryStorage implements Storage {
     if (!e) return false;
     e.deletedAt = now.getTime();
     e.updatedAt = now.getTime();
-    const orgIds = this.endpointsByOrg.get(orgId);
-    const at = orgIds ? orgIds.indexOf(id) : -1;
-    if (at !== -1) orgIds?.splice(at, 1);
+    const orgIds = this.endpointsByOrg.get(orgId) ?? [];
+    const at = orgIds.indexOf(id);
+    if (at !== -1) orgIds.splice(at, 1);
     for (const d of this.endpointDeliveries(id)) {
       // An attempt in flight keeps its delivery pending; completeAttempt records it and cancels.
       if (d.status === 'held' || (d.status === 'pending' && !underLiveLease(d, now))) this.finish(d, 'cancelled', now);
