@@ -37,7 +37,7 @@ export interface WebhookServiceOptions {
     schedule?: readonly Duration[];
     /** Randomise each delay by up to this fraction (0..1). Default 0, so the schedule holds exactly. */
     jitter?: number;
-    /** Longest `Retry-After` (on 429/503) that is honoured. Default `'1h'`. */
+    /** Longest `Retry-After` (on 429/503) that is honoured; one shorter than the scheduled delay never brings a retry forward. Default `'1h'`. */
     maxRetryAfter?: Duration;
   };
   delivery?: {

@@ -6,7 +6,7 @@ export interface RetryConfig {
   scheduleMs: readonly number[];
   /** 0..1: each scheduled delay is spread by up to this fraction either way. */
   jitter: number;
-  /** Longest `Retry-After` honoured; longer ones are cut to this. */
+  /** Longest `Retry-After` honoured; longer ones are cut to this. Shorter than the schedule: ignored. */
   maxRetryAfterMs: number;
 }
 
@@ -29,7 +29,8 @@ export interface RetryDecision {
  * - 410 Gone: the receiver says the endpoint no longer exists, so the endpoint pauses at once
  *   (`gone`) and this delivery is held with the others: resuming delivers it.
  * - any other failure after attempt n: when n ≤ schedule.length, due again at now + schedule[n-1]
- *   (or after `Retry-After` on 429/503, capped at `maxRetryAfterMs`); otherwise the delivery
+ *   (or later, when a 429/503 asks for more with `Retry-After`, capped at `maxRetryAfterMs`;
+ *   never sooner than the schedule); otherwise the delivery
  *   is failed and the endpoint pauses (`failing`).
  */
 export function decideNext(attemptNumber: number, result: AttemptResult, nowMs: number, config: RetryConfig, random: () => number = Math.random): RetryDecision {
@@ -38,11 +39,11 @@ export function decideNext(attemptNumber: number, result: AttemptResult, nowMs: 
   if (status === 410) return { next: { status: 'held' }, pause: 'gone' };
   if (attemptNumber > config.scheduleMs.length) return { next: { status: 'failed' }, pause: 'failing' };
 
-  let delay = retryAfterDelay(status, result.retryAfter, nowMs, config.maxRetryAfterMs);
-  if (delay === null) {
-    const base = config.scheduleMs[attemptNumber - 1] as number;
-    delay = config.jitter > 0 ? Math.max(0, Math.round(base * (1 + config.jitter * (2 * random() - 1)))) : base;
-  }
+  const base = config.scheduleMs[attemptNumber - 1] as number;
+  const scheduled = config.jitter > 0 ? Math.max(0, Math.round(base * (1 + config.jitter * (2 * random() - 1)))) : base;
+  // Retry-After only postpones: a receiver answering `Retry-After: 0` (or a past date) to every
+  // attempt would otherwise use up the whole retry budget within milliseconds.
+  const delay = Math.max(scheduled, retryAfterDelay(status, result.retryAfter, nowMs, config.maxRetryAfterMs) ?? 0);
   return { next: { status: 'pending', nextAttemptAt: new Date(nowMs + delay) }, pause: null };
 }
 

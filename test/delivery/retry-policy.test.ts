@@ -32,12 +32,31 @@ describe('decideNext', () => {
     expect(decideNext(1, fail(410), NOW, config)).toEqual({ next: { status: 'held' }, pause: 'gone' });
   });
 
-  it('Retry-After on 429 and 503 replaces the scheduled delay, capped at maxRetryAfter', () => {
+  it('Retry-After on 429 and 503 postpones past the scheduled delay, capped at maxRetryAfter', () => {
     expect(decideNext(1, fail(429, '120'), NOW, config).next).toEqual({ status: 'pending', nextAttemptAt: new Date(NOW + 120_000) });
-    expect(decideNext(3, fail(503, '0'), NOW, config).next).toEqual({ status: 'pending', nextAttemptAt: new Date(NOW) });
     expect(decideNext(1, fail(503, '999999'), NOW, config).next).toEqual({ status: 'pending', nextAttemptAt: new Date(NOW + 3_600_000) });
     const date = new Date(NOW + 45_000).toUTCString();
     expect(decideNext(1, fail(503, date), NOW, config).next).toEqual({ status: 'pending', nextAttemptAt: new Date(NOW + 45_000) });
+  });
+
+  it('Retry-After never brings a retry forward: 0, a past date or a short wait keeps the schedule', () => {
+    expect(decideNext(3, fail(503, '0'), NOW, config).next).toEqual({ status: 'pending', nextAttemptAt: new Date(NOW + 30_000) });
+    expect(decideNext(3, fail(429, new Date(NOW - 60_000).toUTCString()), NOW, config).next).toEqual({ status: 'pending', nextAttemptAt: new Date(NOW + 30_000) });
+    expect(decideNext(5, fail(429, '60'), NOW, config).next).toEqual({ status: 'pending', nextAttemptAt: new Date(NOW + 600_000) });
+    // A cap below the schedule cannot shorten it either.
+    expect(decideNext(5, fail(503, '86400'), NOW, { ...config, maxRetryAfterMs: 10_000 }).next).toEqual({ status: 'pending', nextAttemptAt: new Date(NOW + 600_000) });
+    // With jitter, Retry-After is compared with the jittered delay.
+    const jittered = { ...config, jitter: 0.5 };
+    expect(decideNext(2, fail(429, '1'), NOW, jittered, () => 0).next).toEqual({ status: 'pending', nextAttemptAt: new Date(NOW + 2500) });
+    expect(decideNext(2, fail(429, '3'), NOW, jittered, () => 0).next).toEqual({ status: 'pending', nextAttemptAt: new Date(NOW + 3000) });
+  });
+
+  it('a receiver answering Retry-After: 0 to every attempt still gets the whole schedule', () => {
+    const waits = [1, 2, 3, 4, 5].map((n) => {
+      const d = decideNext(n, fail(429, '0'), NOW, config).next;
+      return d.status === 'pending' ? d.nextAttemptAt.getTime() - NOW : null;
+    });
+    expect(waits).toEqual(config.scheduleMs);
   });
 
   it('Retry-After is ignored on other statuses and when unreadable', () => {

@@ -188,12 +188,13 @@ export function chaosScenario(name: string, open: () => Storage, cleanUp: () => 
       for (let i = 0; i + 1 < attempts.length; i++) {
         const a = attempts[i]!;
         const next = attempts[i + 1]!;
-        // The retry waited its turn: the schedule's delay, or the capped Retry-After of a 429,
-        // unless a pause/resume of the endpoint in between legitimately made it due at once.
+        // The retry waited its turn: the schedule's delay, or the capped Retry-After of a 429 when
+        // that is longer (Retry-After only postpones), unless a pause/resume of the endpoint in
+        // between legitimately made it due at once.
         const endedAt = a.startedAt.getTime() + a.durationMs;
         const interrupted = pauses.some((p) => p.endpointId === delivery.endpointId && p.from <= next.startedAt.getTime() && p.to >= endedAt - 50);
         if (interrupted) continue;
-        const expectedGap = a.statusCode === 429 ? RETRY_AFTER_CAP_MS : SCHEDULE_MS[i]!;
+        const expectedGap = a.statusCode === 429 ? Math.max(RETRY_AFTER_CAP_MS, SCHEDULE_MS[i]!) : SCHEDULE_MS[i]!;
         expect(next.startedAt.getTime() - endedAt, `${delivery.id} attempt ${i + 2}`).toBeGreaterThanOrEqual(expectedGap - ROUNDING_MS);
         timedGaps++;
       }
