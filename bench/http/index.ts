@@ -168,6 +168,9 @@ export async function runHttpBench(opts: BenchOptions & { calibrateMicros?: numb
         { method: 'POST', path: '/v1/webhooks', label: 'POST /webhooks', baseline: 'Bare', baselineName: `bare ${framework} route`, target: TARGET },
         // Not a target: the same create behind a bare route shows what the HTTP layer itself adds.
         { method: 'POST', path: '/v1/webhooks', label: 'POST /webhooks (same create)', baseline: 'Work', baselineName: `bare ${framework} route + service.create`, target: undefined },
+        // Not hookrelay's HTTP layer: the bare route plus the create alone, against the bare route.
+        // It bounds what any adapter can reach on POST here, as one whose own cost is zero would.
+        { method: 'POST', path: '/v1/webhooks', label: 'POST /webhooks, ceiling (not the adapter): bare route + service.create', side: 'Work', baseline: 'Bare', baselineName: `bare ${framework} route`, target: undefined },
       ] as Case[];
       if (calibrate > 0) {
         cases.push({ method: 'POST', path: '/v1/webhooks', label: `POST /webhooks, calibration (not hookrelay): bare route + ${calibrate} µs of CPU`, side: 'Busy', baseline: 'Bare', baselineName: `bare ${framework} route`, target: undefined });
