@@ -3,21 +3,41 @@ import { WebhookError } from '../../src/errors.js';
 import { payloadTooLarge } from '../../src/http/body.js';
 import type { RequestBody } from '../../src/http/types.js';
 
+/** No body on the wire (HTTP/1.1: neither Transfer-Encoding nor a non-zero Content-Length), as Fastify decides. */
+function hasNoBody(req: Request): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] === undefined && (length === undefined || Number(length) === 0);
+}
+
+/** Bytes of the value as JSON text; 0 for one a custom host parser made that JSON cannot write. */
+function jsonSize(value: unknown): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(value) ?? '');
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * The request body, whoever read it. When a host parser (`express.json()`, `express.raw()`,
- * `express.text()`) already consumed the stream, its result is used as is; otherwise the raw
- * bytes are read here, refusing more than `limit` bytes without buffering them.
+ * `express.text()`) already consumed the stream, its result is used, held to the same rules as
+ * bytes read here: no body stays no body (a host's `express.json()` makes `{}` of it), and one over
+ * `limit` is refused. Otherwise the raw bytes are read here, refusing more than `limit` bytes
+ * without buffering them.
  */
 export function readExpressBody(req: Request, limit: number): Promise<RequestBody> {
+  if (hasNoBody(req)) return Promise.resolve({ kind: 'empty' });
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > limit) return Promise.reject(payloadTooLarge(limit));
   const parsed: unknown = req.body;
   if (parsed !== undefined || req.readableEnded) {
     if (parsed === undefined) return Promise.resolve({ kind: 'empty' });
     if (Buffer.isBuffer(parsed)) return Promise.resolve({ kind: 'bytes', bytes: parsed });
     if (typeof parsed === 'string') return Promise.resolve({ kind: 'bytes', bytes: Buffer.from(parsed) });
+    // A chunked body the host parsed declares no size: its JSON text stands in for the bytes sent.
+    if (declared === undefined && jsonSize(parsed) > limit) return Promise.reject(payloadTooLarge(limit));
     return Promise.resolve({ kind: 'parsed', value: parsed });
   }
-  const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > limit) return Promise.reject(payloadTooLarge(limit));
 
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

@@ -1,3 +1,4 @@
+import { hasUnstorableText } from '../endpoints.js';
 import { WebhookError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { InvalidOptionsError } from '../options.js';
@@ -75,10 +76,14 @@ function checkPrincipal(value: unknown): asserts value is Principal {
     typeof p.orgId === 'string' &&
     p.orgId.length > 0 &&
     p.orgId.length <= MAX_ORG_ID_LENGTH &&
+    // The service refuses such an org id with a 422 keyed `org_id`, which would blame the caller for the host's bug.
+    !hasUnstorableText(p.orgId) &&
     Array.isArray(p.scopes) &&
     p.scopes.every((scope) => typeof scope === 'string');
   if (!valid) {
-    throw new TypeError(`authenticate() must return { orgId: non-empty string (≤ ${MAX_ORG_ID_LENGTH}), scopes: string[] } or nothing`);
+    throw new TypeError(
+      `authenticate() must return { orgId: non-empty string (≤ ${MAX_ORG_ID_LENGTH}, no NUL or unpaired surrogate), scopes: string[] } or nothing`,
+    );
   }
 }
 

@@ -107,9 +107,21 @@ export function parseTimestamp(value: unknown, field: string): Date {
   if (
     typeof value !== 'string' ||
     !/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/i.test(value) ||
-    Number.isNaN(Date.parse(value))
+    Number.isNaN(Date.parse(value)) ||
+    !isCalendarDate(value)
   ) {
     throw validationFailed({ [field]: 'must be an ISO-8601 date or timestamp with a time zone, e.g. 2026-04-26T12:00:00Z' });
   }
   return new Date(value);
+}
+
+/** True when the leading `YYYY-MM-DD` names a day that exists: `Date.parse` rolls `2026-02-30` over to March 2. */
+function isCalendarDate(value: string): boolean {
+  const year = Number(value.slice(0, 4));
+  const month = Number(value.slice(5, 7));
+  const day = Number(value.slice(8, 10));
+  const date = new Date(0);
+  // Not Date.UTC, which reads years 0–99 as 1900–1999.
+  date.setUTCFullYear(year, month - 1, day);
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }

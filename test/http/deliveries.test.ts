@@ -110,6 +110,9 @@ describe.each(HARNESSES)('REST API over $name: deliveries', (harness: Harness) =
     ['status=bogus', 'status'],
     ['since=yesterday', 'since'],
     ['since=2026-04-26T12:00:00', 'since'],
+    // Date.parse rolls an impossible day over into the next month (Feb 30 → Mar 2); it is refused instead.
+    ['since=2026-02-30', 'since'],
+    ['until=2026-04-31T00:00:00Z', 'until'],
     ['until=2026-01-01&since=2026-02-01', 'until'],
     ['event_id=nope', 'event_id'],
     ['eventId=evt_01JTBQH2FZ8K1RXC0WJ4Z9P3VM', 'eventId'],
@@ -166,6 +169,7 @@ describe.each(HARNESSES)('REST API over $name: deliveries', (harness: Harness) =
     ['no since', {}, ['since']],
     ['a since that is not a date', { since: 'last week' }, ['since']],
     ['a since of the wrong type', { since: 1714000000 }, ['since']],
+    ['a since on a day that does not exist', { since: '2026-02-29T00:00:00Z' }, ['since']],
     ['an until before since', { since: '2026-02-01T00:00:00Z', until: '2026-01-01T00:00:00Z' }, ['until']],
     ['a status replay cannot take', { since: '2026-02-01T00:00:00Z', status: 'pending' }, ['status']],
     ['an unknown field', { since: '2026-02-01T00:00:00Z', endpoint_id: 'x' }, ['endpoint_id']],

@@ -676,6 +676,10 @@ describe.each(HARNESSES)('REST API over $name: endpoints', (harness: Harness) =>
         const bad = await client(other.baseUrl)('GET', '/webhooks', { token: 'bad-principal' });
         expectEnvelope(bad, 500, 'INTERNAL');
         expect(logger.errors).toHaveLength(2);
+        // An org id the service would refuse (NUL) is the host's bug too: not a 422 blaming the caller.
+        const nul = await client(other.baseUrl)('GET', '/webhooks', { token: 'nul-principal' });
+        expectEnvelope(nul, 500, 'INTERNAL');
+        expect(logger.errors).toHaveLength(3);
       } finally {
         await other.close();
       }
