@@ -279,6 +279,16 @@ export class DeliveryScheduler {
    * close to its lease's end to finish inside it goes to `stale` instead.
    */
   private takeNext(stale: Queued[]): Queued | null {
+    // A loop, not recursion: a batch claimed together goes stale together, thousands at once.
+    for (let item = this.shiftNext(); item !== null; item = this.shiftNext()) {
+      if (this.o.clock.now() + this.o.timeoutMs + this.leaseMarginMs <= item.claimedAt + this.o.leaseMs) return item;
+      stale.push(item);
+    }
+    return null;
+  }
+
+  /** Takes the next queued delivery, endpoints in turn, skipping those at their limit. */
+  private shiftNext(): Queued | null {
     for (const [endpointId, items] of this.queues) {
       if ((this.inFlightByEndpoint.get(endpointId) ?? 0) >= this.o.perEndpointConcurrency) continue;
       const item = items.shift()!;
@@ -290,10 +300,6 @@ export class DeliveryScheduler {
         this.queues.set(endpointId, items);
       }
       if (items.length === this.o.perEndpointConcurrency - 1) this.mightHaveDue = true;
-      if (this.o.clock.now() + this.o.timeoutMs + this.leaseMarginMs > item.claimedAt + this.o.leaseMs) {
-        stale.push(item);
-        return this.takeNext(stale);
-      }
       return item;
     }
     return null;
@@ -329,7 +335,9 @@ export class DeliveryScheduler {
 
   private track(work: Promise<unknown>): void {
     this.pending.add(work);
-    void work.finally(() => {
+    // Tracked work catches its own failures; should a bug still reject one, it is reported, never
+    // left to become an unhandled rejection that would end the host's process.
+    void work.catch((err: unknown) => this.report(err, 'running scheduler work')).finally(() => {
       this.pending.delete(work);
       if (this.pending.size === 0 && this.queued === 0) {
         const waiters = this.idleWaiters;

@@ -284,6 +284,29 @@ describe('the delivery loop', () => {
     expect(await h.hooks.getDelivery('org_1', second!.id)).toMatchObject({ status: 'succeeded', attemptCount: 1 });
   });
 
+  it('thousands of claims going stale at once are all handed back and sent once each (no stack overflow)', async () => {
+    const claimed = 5000;
+    h = await harness({ delivery: { timeout: '2s', lease: '10s', perEndpointConcurrency: 1, batchSize: claimed } });
+    await h.endpoint();
+    h.receiver.respondNext({ kind: 'slow', ms: 300 });
+    const ids: string[] = [];
+    for (let n = 0; n < claimed; n++) {
+      const { deliveries } = await h.hooks.emit('org_1', { type: 'execution.completed', data: { n } });
+      ids.push(deliveries[0]!.id);
+    }
+    // One batch claims them all; the first is sent while the rest queue behind it, and the clock
+    // passes the point where any of them could still finish inside the lease. Handing them back
+    // used to recurse once per stale claim, and a stack overflow there ended the process.
+    const running = h.hooks.deliverDue();
+    await h.receiver.waitFor(1, 2000);
+    h.clock.advance('9s');
+    await running;
+    const sent = h.receiver.requests.map((r) => (r.json as { data: { n: number } }).data.n);
+    expect(sent).toHaveLength(claimed);
+    expect(new Set(sent).size).toBe(claimed);
+    expect(await h.hooks.getDelivery('org_1', ids[claimed - 1]!)).toMatchObject({ status: 'succeeded', attemptCount: 1 });
+  }, 60_000);
+
   it('a slow onEndpointPaused (the host mailing its customer) holds no delivery slot; stop() waits for it', async () => {
     let openGate!: () => void;
     const gate = new Promise<void>((resolve) => (openGate = resolve));
