@@ -26,7 +26,11 @@ export interface WebhookServiceOptions {
     /** Cap on the serialized delivery body. Default 256 KiB. */
     maxPayloadBytes?: number;
   };
-  /** Prepended to generated secrets. Default `whsec_`; `''` gives plain base64 as the AgentMessage seed shows. */
+  /**
+   * Prepended to generated secrets. Default `whsec_`; `''` gives plain base64 as the AgentMessage
+   * seed shows. Another prefix (letters, digits, `_`, ending in `_`) only with schemes other than
+   * Standard Webhooks, whose npm verifiers accept just `whsec_` or none.
+   */
   secretPrefix?: string;
   /** How long a rotated-out secret keeps signing. Default `'24h'`. */
   rotationGracePeriod?: Duration;
@@ -122,8 +126,9 @@ const optionsSchema = z.object({
     })
     .strict()
     .optional(),
-  // Verifiers (ours, standardwebhooks, svix) find the base64 key after the last `_`, so a
-  // prefix must be empty or end with one, and may not otherwise hold characters base64 uses.
+  // hookrelay's own verifier finds the base64 key after the last `_`, so a prefix must be empty or
+  // end with one, and may not otherwise hold characters base64 uses. With Standard Webhooks
+  // signing, only 'whsec_' or '' is accepted (checked below): the npm verifiers strip just that.
   secretPrefix: z
     .string()
     .regex(/^(?:[A-Za-z0-9_]*_)?$/, 'must be empty or letters, digits and underscores ending with "_" (like "whsec_")')
@@ -244,6 +249,18 @@ export function resolveOptions(input: WebhookServiceOptions): ResolvedOptions {
     throw new InvalidOptionsError([{ option: 'delivery.lease', message: `must be longer than delivery.timeout (${delivery.timeoutMs} ms)` }]);
   }
   const signing = o.signing === undefined ? undefined : Array.isArray(o.signing) ? o.signing : [o.signing as SigningScheme];
+  const secretPrefix = o.secretPrefix ?? 'whsec_';
+  // Unset, signing is Standard Webhooks. Its npm verifiers (standardwebhooks, svix) strip exactly
+  // `whsec_` and base64-decode the rest, so any other prefix would fail every receiver using them.
+  const standardWebhooks = signing === undefined || signing.some((scheme) => scheme.name === 'standard-webhooks');
+  if (standardWebhooks && secretPrefix !== '' && secretPrefix !== 'whsec_') {
+    throw new InvalidOptionsError([
+      {
+        option: 'secretPrefix',
+        message: `must be 'whsec_' or '' while signing with Standard Webhooks: the standardwebhooks and svix verifiers strip only 'whsec_' before decoding the key (got '${secretPrefix}')`,
+      },
+    ]);
+  }
   return {
     storage: o.storage,
     eventTypes: o.eventTypes,
@@ -254,7 +271,7 @@ export function resolveOptions(input: WebhookServiceOptions): ResolvedOptions {
     },
     maxEndpointsPerOrg: o.limits?.maxEndpointsPerOrg ?? 50,
     maxPayloadBytes: o.limits?.maxPayloadBytes ?? 256 * 1024,
-    secretPrefix: o.secretPrefix ?? 'whsec_',
+    secretPrefix,
     rotationGraceMs: ms(o.rotationGracePeriod, '24h'),
     signing,
     retry: {

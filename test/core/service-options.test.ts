@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidOptionsError, type WebhookServiceOptions } from '../../src/options.js';
 import { WebhookService } from '../../src/service.js';
 import { memoryStorage } from '../../src/storage/memory.js';
+import { hmacSha256Hex, standardWebhooks } from '../../src/signing/index.js';
 import { EVENT_TYPES } from '../support/endpoint-service.js';
 
 const base = (): WebhookServiceOptions => ({ storage: memoryStorage(), eventTypes: EVENT_TYPES });
@@ -37,6 +38,9 @@ describe('options are validated at construction', () => {
     ['secretPrefix', { secretPrefix: 7 }],
     // Without a trailing "_" the standardwebhooks and svix verifiers cannot find the key.
     ['secretPrefix', { secretPrefix: 'whsec' }],
+    // The standardwebhooks and svix verifiers strip only "whsec_": another prefix fails them all.
+    ['secretPrefix', { secretPrefix: 'am_live_' }],
+    ['secretPrefix', { secretPrefix: 'ya_', signing: [hmacSha256Hex({ headerPrefix: 'X-YA-Webhook' }), standardWebhooks()] }],
     ['rotationGracePeriod', { rotationGracePeriod: 'forever' }],
     ['rotationGracePeriod', { rotationGracePeriod: -5 }],
     ['retry.schedule.1', { retry: { schedule: ['1s', '1x'] } }],
@@ -74,6 +78,12 @@ describe('options are validated at construction', () => {
 
   it('rejects a missing or non-object options argument', () => {
     for (const options of [undefined, null, 'memory', []]) expect(construct(options)).toBeInstanceOf(InvalidOptionsError);
+  });
+
+  it('takes any well-formed secretPrefix when no scheme is Standard Webhooks', () => {
+    const service = new WebhookService({ ...base(), secretPrefix: 'ya_', signing: hmacSha256Hex({ headerPrefix: 'X-YA-Webhook' }) });
+    expect(service.options.secretPrefix).toBe('ya_');
+    for (const secretPrefix of ['', 'whsec_']) expect(new WebhookService({ ...base(), secretPrefix }).options.secretPrefix).toBe(secretPrefix);
   });
 
   it('reports every wrong option at once', () => {
