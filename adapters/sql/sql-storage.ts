@@ -504,10 +504,18 @@ export class SqlStorage implements Storage {
       const endpoint = await this.lockedEndpointState(tx, row.endpoint_id);
       if (!endpoint || endpoint.deleted_at !== null) return null;
       if (!FINISHED.includes(row.status as DeliveryStatus)) return deliveryFromRow(row);
+      // The row was read unlocked: the update checks again that it is still finished, so a retry
+      // or replay that committed meanwhile (and a scheduler that claimed it since) keeps its lease.
       const updated = await this.requeue(tx, now, endpoint.status === 'paused')
         .where('id', '=', id)
+        .where('status', 'in', FINISHED)
         .returningAll()
-        .executeTakeFirstOrThrow();
+        .executeTakeFirst();
+      if (!updated) {
+        // Requeued by someone else, or pruned: answer with the row as it is now, or not found.
+        const current = await tx.selectFrom('hookrelay_deliveries').selectAll().where('id', '=', id).where('org_id', '=', orgId).executeTakeFirst();
+        return current ? deliveryFromRow(current) : null;
+      }
       if (updated.status === 'pending') await this.dialect.notify?.(tx);
       return deliveryFromRow(updated);
     });
