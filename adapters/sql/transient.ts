@@ -52,10 +52,13 @@ export async function withTransientRetry<T>(work: () => Promise<T>, classifier: 
   } catch (error) {
     if (!classifier.isTransient(error) || (policy.retries ?? 5) === 0) throw asStorageError(error, classifier);
   }
+  // p-retry runs its first attempt at once: the backoff before the first retry is waited here.
+  const minTimeout = policy.minTimeoutMs ?? 25;
+  await new Promise((resolve) => setTimeout(resolve, minTimeout * (1 + Math.random())));
   try {
     return await pRetry(work, {
       retries: Math.max(0, (policy.retries ?? 5) - 1),
-      minTimeout: policy.minTimeoutMs ?? 25,
+      minTimeout,
       maxTimeout: policy.maxTimeoutMs ?? 1000,
       factor: 2,
       randomize: true,

@@ -11,7 +11,13 @@ export type { RetryPolicy } from '../sql/transient.js';
 export interface SqliteFileOptions {
   /** Path of the database file; created when missing. hookrelay opens and closes it. */
   filename: string;
-  /** How long a writer waits for another process's write lock, in ms. Default 5000. */
+  /**
+   * SQLite's `busy_timeout`: how long one try waits for another connection's write lock, in ms.
+   * Default 10. better-sqlite3 waits it out synchronously, stalling the whole event loop, and a
+   * lock held by a connection of this same process (your app's, in the transactional outbox)
+   * cannot be released meanwhile. So hookrelay waits for a lock mostly between tries, with the
+   * event loop free: see `retry`, whose SQLite default allows about 5 s in all.
+   */
   busyTimeoutMs?: number;
 }
 
@@ -19,16 +25,20 @@ export interface SqliteDatabaseOptions {
   /**
    * A better-sqlite3 `Database` the host already opened (typed structurally, so this module
    * never loads better-sqlite3 itself). The host keeps ownership: `close()` leaves it open.
-   * Its pragmas are the host's too: set `journal_mode = WAL`, `synchronous = NORMAL` and a
-   * `busy_timeout`, as `{ filename }` does, for the same crash safety and concurrency.
+   * Its pragmas are the host's too: set `journal_mode = WAL`, `synchronous = NORMAL` and a short
+   * `busy_timeout` (10 ms), as `{ filename }` does, for the same crash safety and concurrency.
    */
   database: SqliteDatabase;
 }
 
 export type SqliteStorageOptions = (SqliteFileOptions | SqliteDatabaseOptions) & {
-  /** Backoff for SQLITE_BUSY. Default: 5 retries from 25 ms. */
+  /** Backoff for SQLITE_BUSY, waited with the event loop free. Default: 10 retries from 10 ms, at most 1 s apart (about 5 s in all). */
   retry?: RetryPolicy;
 };
+
+/** SQLITE_BUSY is waited out between tries rather than in `busy_timeout` (see `busyTimeoutMs`). */
+const SQLITE_RETRY: Required<RetryPolicy> = { retries: 10, minTimeoutMs: 10, maxTimeoutMs: 1000 };
+const DEFAULT_BUSY_TIMEOUT_MS = 10;
 
 /**
  * Storage in one SQLite file through better-sqlite3: the embedded default, no server to run.
@@ -38,9 +48,14 @@ export type SqliteStorageOptions = (SqliteFileOptions | SqliteDatabaseOptions) &
  */
 export function sqliteStorage(options: SqliteStorageOptions): SqlStorage {
   const ownsDb = 'filename' in options;
-  const database = 'filename' in options ? async () => withStatementCache(await openFile(options.filename, options.busyTimeoutMs ?? 5000)) : withStatementCache(options.database);
+  const database = 'filename' in options ? async () => withStatementCache(await openFile(options.filename, options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS)) : withStatementCache(options.database);
   const db: Db = new Kysely<HookrelayDatabase>({ dialect: new SqliteDialect({ database }) });
-  return new SqlStorage({ dialect: sqliteDialect, db, ownsDb, retry: options.retry });
+  return new SqlStorage({ dialect: sqliteDialect, db, ownsDb, retry: {
+      retries: options.retry?.retries ?? SQLITE_RETRY.retries,
+      minTimeoutMs: options.retry?.minTimeoutMs ?? SQLITE_RETRY.minTimeoutMs,
+      maxTimeoutMs: options.retry?.maxTimeoutMs ?? SQLITE_RETRY.maxTimeoutMs,
+    },
+  });
 }
 
 async function openFile(filename: string, busyTimeoutMs: number): Promise<SqliteDatabase> {

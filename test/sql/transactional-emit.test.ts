@@ -105,6 +105,51 @@ describe('transactional emit: SQLite', () => {
   });
 });
 
+describe('SQLite: the scheduler waits for a write lock your own connection holds without stalling your app', () => {
+  it('a claim during your open transaction waits with the event loop free, then claims what it committed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hookrelay-outbox-lock-'));
+    const filename = join(dir, 'app.db');
+    const hostDatabase = new Database(filename);
+    hostDatabase.pragma('journal_mode = WAL');
+    const host = new Kysely<HostTables>({ dialect: new SqliteDialect({ database: hostDatabase }) });
+    const storage = sqliteStorage({ filename });
+    const hooks = new WebhookService({ storage, eventTypes: ['order.created'] });
+    try {
+      await sql`CREATE TABLE orders (id text PRIMARY KEY, total integer NOT NULL)`.execute(host);
+      await hooks.migrate();
+      await hooks.create(ORG, { url: 'https://hooks.example.com/orders', events: ['order.created'] });
+      // The longest the event loop goes without running a 5 ms timer while all this happens.
+      let longestStall = 0;
+      let last = performance.now();
+      const ticker = setInterval(() => {
+        const now = performance.now();
+        longestStall = Math.max(longestStall, now - last);
+        last = now;
+      }, 5);
+      let claim: Promise<unknown[]> | undefined;
+      await host.transaction().execute(async (trx) => {
+        await trx.insertInto('orders').values({ id: 'ord_1', total: 100 }).execute();
+        await hooks.emit(ORG, { type: 'order.created', data: { orderId: 'ord_1' } }, { transaction: trx });
+        // The scheduler's claim needs the write lock this transaction holds until it commits.
+        claim = storage.claimDueDeliveries({ now: new Date(Date.now() + 1000), limit: 10, leaseMs: 30_000, leaseToken: 'lease_outbox' });
+        // The app keeps doing I/O inside its transaction; a claim blocking the thread would stall it.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      });
+      const claimed = await claim;
+      clearInterval(ticker);
+      expect(claimed).toHaveLength(1);
+      // better-sqlite3 waits out busy_timeout synchronously; with the old 5 s default this stall
+      // was over 5 s (10 s, counting a retry that ran without backoff). A generous bound, not a benchmark.
+      expect(longestStall).toBeLessThan(1000);
+    } finally {
+      await hooks.stop();
+      await storage.close();
+      await host.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describePostgres('transactional emit: Postgres', (url) => {
   outboxScenario(async () => {
     const schema = testSchema('outbox');
