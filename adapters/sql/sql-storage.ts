@@ -277,7 +277,20 @@ export class SqlStorage implements Storage {
       // too), and no commit here. The NOTIFY inside it fires only if the host commits.
       const tx = this.hostTransaction(options.transaction);
       try {
-        return await this.insertEventIn(tx, write, true);
+        // Postgres writes the event and its deliveries in one statement; SQLite takes several,
+        // so a savepoint keeps a failure from leaving the event without its deliveries in a host
+        // transaction that catches the error and commits anyway.
+        if (this.dialect.dataModifyingCtes) return await this.insertEventIn(tx, write, true);
+        await sql`SAVEPOINT hookrelay_emit`.execute(tx);
+        try {
+          const result = await this.insertEventIn(tx, write, true);
+          await sql`RELEASE hookrelay_emit`.execute(tx);
+          return result;
+        } catch (error) {
+          await sql`ROLLBACK TO hookrelay_emit`.execute(tx);
+          await sql`RELEASE hookrelay_emit`.execute(tx);
+          throw error;
+        }
       } catch (error) {
         throw asStorageError(error, this.dialect);
       }
@@ -640,7 +653,7 @@ export class SqlStorage implements Storage {
         try {
           for (const batch of chunks(write.deliveries, INSERT_CHUNK)) if (batch.length) await this.hot.insertDeliveries(tx, batch);
         } catch (error) {
-          // The caller's transaction rolls back with this throw, the event row included.
+          // Our own transaction, or the host's savepoint (see insertEvent), rolls back the event row too.
           if (this.dialect.isUniqueViolation(error)) throw new WebhookError('CONFLICT', 'delivery id already exists', { cause: error });
           throw error;
         }

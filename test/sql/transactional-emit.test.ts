@@ -11,6 +11,7 @@ import type { SqlStorage } from '../../adapters/sql/sql-storage.js';
 import { WebhookService } from '../../src/index.js';
 import { createTestReceiver, type TestReceiver } from '../../src/testing/index.js';
 import { describePostgres, testSchema } from '../support/postgres-test-db.js';
+import { at, endpointRecord, eventWrite } from '../support/storage-fixtures.js';
 
 interface HostTables {
   orders: { id: string; total: number };
@@ -143,6 +144,41 @@ describe('SQLite: the scheduler waits for a write lock your own connection holds
       expect(longestStall).toBeLessThan(1000);
     } finally {
       await hooks.stop();
+      await storage.close();
+      await host.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('SQLite: an emit that fails inside your transaction leaves nothing behind', () => {
+  it('caught and committed anyway, the transaction holds neither the event nor any of its deliveries', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hookrelay-outbox-partial-'));
+    const filename = join(dir, 'app.db');
+    const hostDatabase = new Database(filename);
+    hostDatabase.pragma('journal_mode = WAL');
+    const host = new Kysely<HostTables>({ dialect: new SqliteDialect({ database: hostDatabase }) });
+    const storage = sqliteStorage({ filename });
+    try {
+      await sql`CREATE TABLE orders (id text PRIMARY KEY, total integer NOT NULL)`.execute(host);
+      await storage.migrate();
+      const endpoints = [endpointRecord(ORG, at(0)), endpointRecord(ORG, at(1))];
+      for (const endpoint of endpoints) await storage.createEndpoint(endpoint, { maxPerOrg: 10 });
+      const earlier = eventWrite(ORG, endpoints, { createdAt: at(2) });
+      await storage.insertEvent(earlier);
+      // A second event whose last delivery reuses an existing delivery id: its event row is
+      // written by the statement before the one that fails.
+      const clashing = eventWrite(ORG, endpoints, { createdAt: at(3) });
+      clashing.deliveries[1] = { ...clashing.deliveries[1]!, id: earlier.deliveries[0]!.id };
+      await host.transaction().execute(async (trx) => {
+        await trx.insertInto('orders').values({ id: 'ord_1', total: 100 }).execute();
+        const failure = await storage.insertEvent(clashing, { transaction: trx }).catch((e: unknown) => e);
+        expect(failure).toMatchObject({ code: 'CONFLICT' });
+      });
+      expect(await host.selectFrom('orders').selectAll().execute()).toHaveLength(1);
+      expect(await storage.getEvent(ORG, clashing.event.id)).toBeNull();
+      expect(await storage.getDelivery(ORG, clashing.deliveries[0]!.id)).toBeNull();
+    } finally {
       await storage.close();
       await host.destroy();
       rmSync(dir, { recursive: true, force: true });
