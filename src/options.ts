@@ -90,6 +90,18 @@ const durationSchema = z.union([z.number(), z.string()]).refine((v) => parseDura
   message: "must be milliseconds or a duration like '200ms', '1s', '2m', '1h'",
 });
 
+/** Node's timers hold at most 2^31 − 1 ms; a longer one fires after 1 ms instead, so the loop would spin. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A duration a timer waits for: positive and within Node's timer range (about 24.8 days). */
+const timerDurationSchema = durationSchema.refine(
+  (v) => {
+    const ms = parseDuration(v);
+    return ms === undefined || (ms > 0 && ms <= MAX_TIMER_MS);
+  },
+  { message: `must be more than 0 and at most ${MAX_TIMER_MS} ms (about 24.8 days), the longest a Node timer waits` },
+);
+
 const storageSchema = z.custom<Storage>(
   (v) =>
     typeof v === 'object' &&
@@ -147,12 +159,12 @@ const optionsSchema = z.object({
     .object({
       allowHttp: z.boolean().optional(),
       allowPrivateNetworks: z.boolean().optional(),
-      timeout: durationSchema.optional(),
-      connectTimeout: durationSchema.optional(),
+      timeout: timerDurationSchema.optional(),
+      connectTimeout: timerDurationSchema.optional(),
       maxResponseBytes: z.number().int().min(0).optional(),
       concurrency: z.number().int().min(1).max(10_000).optional(),
       perEndpointConcurrency: z.number().int().min(1).max(10_000).optional(),
-      pollInterval: durationSchema.optional(),
+      pollInterval: timerDurationSchema.optional(),
       lease: durationSchema.optional(),
       batchSize: z.number().int().min(1).max(10_000).optional(),
       resolver: fn('resolver').optional(),
@@ -162,7 +174,7 @@ const optionsSchema = z.object({
   retention: z
     .object({
       maxAge: durationSchema,
-      interval: durationSchema.optional(),
+      interval: timerDurationSchema.optional(),
     })
     .strict()
     .optional(),

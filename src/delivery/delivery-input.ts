@@ -50,7 +50,20 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 function unknownKeys(input: Record<string, unknown>, allowed: readonly string[], details: ErrorDetails): void {
-  for (const key of Object.keys(input)) if (!allowed.includes(key)) details[key.slice(0, 100)] = 'unknown field';
+  for (const key of Object.keys(input)) {
+    if (allowed.includes(key)) continue;
+    // defineProperty: assigning a `__proto__` key would set the prototype and lose the problem.
+    Object.defineProperty(details, key.slice(0, 100), { value: 'unknown field', enumerable: true, writable: true, configurable: true });
+  }
+}
+
+/** What a throw while serializing says, whatever was thrown (a `toJSON` may throw `null`). */
+function thrownMessage(thrown: unknown): string {
+  try {
+    return (thrown instanceof Error ? thrown.message : String(thrown)).slice(0, 100);
+  } catch {
+    return 'a value that cannot be described';
+  }
 }
 
 export interface ValidEmit {
@@ -72,7 +85,7 @@ export function validateEmit(input: unknown, catalog: Catalog): ValidEmit {
     try {
       dataJson = JSON.stringify(input.data);
     } catch (err) {
-      details.data = `must be JSON-serializable (${(err as Error).message.slice(0, 100)})`;
+      details.data = `must be JSON-serializable (${thrownMessage(err)})`;
     }
     if (dataJson === undefined && !details.data) details.data = 'must be a JSON value';
   }

@@ -25,14 +25,19 @@ export function manualClock(start: number | Date = Date.now()): ManualClock {
     advance(by) {
       const ms = parseDuration(by);
       if (ms === undefined) throw new TypeError(`manualClock.advance: not a duration: ${String(by)}`);
-      current += ms;
+      current = toEpoch(current + ms, 'the advanced time');
       return current;
     },
   };
 }
 
+const MAX_DATE_MS = 8.64e15;
+
 function toEpoch(value: number | Date, name: string): number {
   const ms = value instanceof Date ? value.getTime() : value;
-  if (typeof ms !== 'number' || !Number.isFinite(ms)) throw new TypeError(`manualClock: ${name} must be a finite epoch-milliseconds number or a valid Date`);
+  // ±8.64e15 ms is the range a Date can hold; beyond it every timestamp made from the clock is invalid.
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || Math.abs(ms) > MAX_DATE_MS) {
+    throw new TypeError(`manualClock: ${name} must be an epoch-milliseconds number within the Date range, or a valid Date`);
+  }
   return ms;
 }

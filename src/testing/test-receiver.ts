@@ -126,7 +126,9 @@ export async function createTestReceiver(options: TestReceiverOptions = {}): Pro
       }
     } catch (err) {
       verified = false;
-      verifyError = (err as { code?: string }).code ?? (err as Error).message;
+      // Whatever a `verify` hook throws (even `null`) is recorded, never lost with the request.
+      const { code, message } = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; message?: unknown };
+      verifyError = typeof code === 'string' ? code : typeof message === 'string' ? message : describeThrown(err);
     }
     requests.push({ ...base, verified, verifyError });
     notify();
@@ -254,4 +256,13 @@ export async function createTestReceiver(options: TestReceiverOptions = {}): Pro
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** `String(thrown)`, which itself throws for an object without a usable `toString`. */
+function describeThrown(thrown: unknown): string {
+  try {
+    return String(thrown);
+  } catch {
+    return 'verify threw a value that cannot be described';
+  }
 }

@@ -49,6 +49,12 @@ describe('options are validated at construction', () => {
     ['delivery.allowHttp', { delivery: { allowHttp: 'yes' } }],
     ['delivery.allowPrivateNetworks', { delivery: { allowPrivateNetworks: 1 } }],
     ['delivery.timeout', { delivery: { timeout: '15 parsecs' } }],
+    // Past 2^31 − 1 ms a Node timer fires after 1 ms: a monthly prune would run in a tight loop.
+    ['delivery.timeout', { delivery: { timeout: '30d', lease: '60d' } }],
+    ['delivery.timeout', { delivery: { timeout: 0 } }],
+    ['delivery.pollInterval', { delivery: { pollInterval: '30d' } }],
+    ['retention.interval', { retention: { maxAge: '90d', interval: '30d' } }],
+    ['delivery.connectTimeout', { delivery: { connectTimeout: '30d' } }],
     ['delivery.concurrency', { delivery: { concurrency: 0 } }],
     ['delivery.lease', { delivery: { lease: '10s', timeout: '15s' } }],
     ['signing', { signing: { sign: 'nope' } }],

@@ -25,9 +25,17 @@ describe('emit: validation', () => {
       [{ type: 'execution.completed', data: {}, idempotencyKey: '' }, 'idempotencyKey'],
       [{ type: 'execution.completed', data: {}, idempotencyKey: 'k'.repeat(256) }, 'idempotencyKey'],
       [{ type: 'execution.completed', data: {}, extra: 1 }, 'extra'],
+      // A toJSON (or getter) may throw anything, not only an Error.
+      [{ type: 'execution.completed', data: { toJSON: () => { throw null; } } }, 'data'],
+      [{ type: 'execution.completed', data: { toJSON: () => { throw 'nope'; } } }, 'data'],
+      [{ type: 'execution.completed', data: { toJSON: () => { throw Object.create(null); } } }, 'data'],
+      // As JSON.parse makes it: an own `__proto__` key is an unknown field like any other.
+      [JSON.parse('{"type":"execution.completed","data":1,"__proto__":"x"}'), '__proto__'],
     ];
     for (const [input, field] of bad) {
-      await expect(h.hooks.emit('org_1', input as never), field).rejects.toMatchObject({ code: 'VALIDATION_FAILED', status: 422, details: { [field]: expect.any(String) } });
+      const error = await h.hooks.emit('org_1', input as never).then(() => null, (e: unknown) => e);
+      expect(error, field).toMatchObject({ code: 'VALIDATION_FAILED', status: 422 });
+      expect(Object.hasOwn((error as { details: object }).details, field), field).toBe(true);
     }
     await expect(h.hooks.emit('org_1', null as never)).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     await expect(h.hooks.emit('', { type: 'execution.completed', data: {} })).rejects.toMatchObject({ code: 'VALIDATION_FAILED', details: { orgId: expect.any(String) } });

@@ -17,6 +17,12 @@ describe('manualClock', () => {
   it('rejects what is not a time', () => {
     expect(() => manualClock(Number.NaN)).toThrow(TypeError);
     expect(() => manualClock().advance('soon')).toThrow(/not a duration/);
+    // Outside what a Date holds, every timestamp made from the clock would be invalid.
+    expect(() => manualClock(9e15)).toThrow(TypeError);
+    expect(() => manualClock().set(-9e15)).toThrow(TypeError);
+    const clock = manualClock(8.64e15 - 1000);
+    expect(() => clock.advance('2s')).toThrow(TypeError);
+    expect(clock.now()).toBe(8.64e15 - 1000);
   });
 });
 
@@ -91,6 +97,27 @@ describe('createTestReceiver', () => {
     await res.body.dump();
     expect(performance.now() - started).toBeGreaterThanOrEqual(140);
     expect(receiver.requests[0]?.verified).toBe(true);
+  });
+
+  it('records the request when the verify hook throws, whatever it throws', async () => {
+    const thrown: unknown[] = [null, 'bad signature', Object.create(null), Object.assign(new Error('boom'), { code: 'E_SIG' })];
+    let next = 0;
+    receiver = await createTestReceiver({
+      verify: () => {
+        throw thrown[next++];
+      },
+    });
+    for (let i = 0; i < thrown.length; i++) {
+      const res = await post(receiver.url);
+      expect(res.statusCode).toBe(200);
+      await res.body.dump();
+    }
+    expect(receiver.requests.map((r) => [r.verified, r.verifyError])).toEqual([
+      [false, 'null'],
+      [false, 'bad signature'],
+      [false, 'verify threw a value that cannot be described'],
+      [false, 'E_SIG'],
+    ]);
   });
 
   it('verifies signatures against the secret it is given', async () => {

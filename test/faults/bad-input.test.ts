@@ -82,6 +82,8 @@ const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   fc.constant(null).map(() => nested(2_000, 'deep')),
   fc.constant(null).map(circular),
   fc.constant(null).map(() => ({ toJSON: () => { throw new Error('toJSON blew up'); } })),
+  fc.constant(null).map(() => ({ toJSON: () => { throw null; } })),
+  fc.constant(null).map(() => ({ toJSON: () => { throw Object.create(null); } })),
   fc.constant(null).map(() => JSON.parse('{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}') as unknown),
   fc.constant(null).map(() => Object.create(null) as unknown),
   fc.jsonValue({ maxDepth: 3 }),
