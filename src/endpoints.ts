@@ -244,7 +244,8 @@ export function validateUpdate(input: unknown, catalog: Catalog, policy: UrlPoli
 /** True when every filter key equals the same key of the event's `data` (no filter matches everything). */
 export function filterMatches(filter: EndpointFilter | null, data: unknown): boolean {
   if (!filter) return true;
-  if (typeof data !== 'object' || data === null) return false;
+  // Filters name attributes of an object (`agentId`); an array's `length` or index is none.
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return false;
   for (const key of Object.keys(filter)) {
     if (!Object.prototype.hasOwnProperty.call(data, key)) return false;
     if ((data as Record<string, unknown>)[key] !== filter[key]) return false;

@@ -90,6 +90,13 @@ describe('emit: fan-out', () => {
 
     const none = await h.hooks.emit('org_1', { type: 'execution.completed', data: 'not an object' });
     expect(none.deliveries.map((d) => d.endpointId)).toEqual([all]);
+    // An array has no attributes to filter on, not even `length` or an index.
+    const byLength = await h.endpoint({ filter: { length: 1 } });
+    const byIndex = await h.endpoint({ filter: { '0': 'agt_abc123' } });
+    const list = await h.hooks.emit('org_1', { type: 'execution.completed', data: ['agt_abc123'] });
+    expect(list.deliveries.map((d) => d.endpointId)).not.toContain(byLength);
+    expect(list.deliveries.map((d) => d.endpointId)).not.toContain(byIndex);
+    expect(list.deliveries.map((d) => d.endpointId)).toEqual([all]);
   });
 
   it('same idempotencyKey in the same org returns the first event and writes nothing', async () => {
