@@ -60,3 +60,16 @@ export function limitExceeded(message: string): WebhookError {
 export function isWebhookError(value: unknown): value is WebhookError {
   return value instanceof WebhookError;
 }
+
+/**
+ * A thrown value as text: an Error's message, anything else through `String`. Code may throw
+ * anything (`null`, a string, an object without a usable `toString`, on which `String` itself
+ * throws): this never throws, answering `fallback` for a value that cannot be described.
+ */
+export function describeThrown(thrown: unknown, fallback = 'a value that cannot be described'): string {
+  try {
+    return thrown instanceof Error ? thrown.message : String(thrown);
+  } catch {
+    return fallback;
+  }
+}

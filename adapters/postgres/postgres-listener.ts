@@ -1,5 +1,6 @@
 import type { Logger } from '../../src/logger.js';
 import type { Notifier } from '../sql/sql-storage.js';
+import { describeThrown } from '../../src/errors.js';
 
 /** The parts of a pg `PoolClient` a LISTEN connection uses (typed structurally: pg is never imported). */
 export interface ListenClient {
@@ -84,7 +85,7 @@ export class PgNotifier implements Notifier {
       if (isReconnect) this.wake();
     } catch (error) {
       client?.release(true);
-      this.logger?.warn({ err: error instanceof Error ? error.message : String(error) }, 'hookrelay: LISTEN connection failed; retrying');
+      this.logger?.warn({ err: describeThrown(error) }, 'hookrelay: LISTEN connection failed; retrying');
       this.scheduleReconnect();
     }
   }
@@ -113,7 +114,7 @@ export class PgNotifier implements Notifier {
       try {
         listener();
       } catch (error) {
-        this.logger?.error({ err: error instanceof Error ? error.message : String(error) }, 'hookrelay: wake-up listener threw');
+        this.logger?.error({ err: describeThrown(error) }, 'hookrelay: wake-up listener threw');
       }
     }
   }

@@ -12,6 +12,7 @@ import { serializeEvent } from './payload.js';
 import { decideNext, type RetryConfig } from './retry-policy.js';
 import type { HttpTransport, SendResult } from './transport.js';
 import { USER_AGENT } from './user-agent.js';
+import { describeThrown } from '../errors.js';
 
 export interface AttemptRunnerDeps {
   storage: Storage;
@@ -119,7 +120,7 @@ export class AttemptRunner {
       headers = this.headers(claimed, body, startedAt);
     } catch (error) {
       this.deps.logger.error({ deliveryId: claimed.delivery.id, endpointId: claimed.endpoint.id, err: error }, 'hookrelay: could not build the delivery request');
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = describeThrown(error);
       return { statusCode: null, errorKind: 'internal', errorMessage: `could not build the request: ${reason}`.slice(0, 500), responseExcerpt: null, retryAfter: null, durationMs: 0 };
     }
     return this.deps.transport.send({ url: claimed.endpoint.url, headers, body });

@@ -1,6 +1,6 @@
 import type { Catalog } from '../catalog.js';
 import { type Duration, parseDuration } from '../duration.js';
-import { type ErrorDetails, validationFailed, WebhookError } from '../errors.js';
+import { type ErrorDetails, describeThrown, validationFailed, WebhookError } from '../errors.js';
 import { hasUnstorableText, UNSTORABLE_TEXT_PROBLEM } from '../endpoints.js';
 import { isId } from '../ids.js';
 import type { DeliveryStatus } from '../model.js';
@@ -57,15 +57,6 @@ function unknownKeys(input: Record<string, unknown>, allowed: readonly string[],
   }
 }
 
-/** What a throw while serializing says, whatever was thrown (a `toJSON` may throw `null`). */
-function thrownMessage(thrown: unknown): string {
-  try {
-    return (thrown instanceof Error ? thrown.message : String(thrown)).slice(0, 100);
-  } catch {
-    return 'a value that cannot be described';
-  }
-}
-
 export interface ValidEmit {
   type: string;
   /** `data` as JSON text, exactly as it will appear in the body. */
@@ -85,7 +76,8 @@ export function validateEmit(input: unknown, catalog: Catalog): ValidEmit {
     try {
       dataJson = JSON.stringify(input.data);
     } catch (err) {
-      details.data = `must be JSON-serializable (${thrownMessage(err)})`;
+      // A toJSON may throw anything, `null` included.
+      details.data = `must be JSON-serializable (${describeThrown(err).slice(0, 100)})`;
     }
     if (dataJson === undefined && !details.data) details.data = 'must be a JSON value';
   }

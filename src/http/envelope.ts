@@ -1,4 +1,4 @@
-import { ERROR_STATUS, type ErrorDetails, WebhookError, type WebhookErrorCode, isWebhookError } from '../errors.js';
+import { ERROR_STATUS, type ErrorDetails, WebhookError, type WebhookErrorCode, describeThrown, isWebhookError } from '../errors.js';
 import { newUlid } from '../ids.js';
 import type { Logger } from '../logger.js';
 import { setDetail } from './input.js';
@@ -78,6 +78,6 @@ export function errorResponse(
 
 function logUnexpected(logger: Pick<Logger, 'error'>, error: unknown, requestId: string, context: { method: string; path: string }): void {
   const err =
-    error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : { name: typeof error, message: String(error) };
+    error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : { name: typeof error, message: describeThrown(error) };
   logger.error({ err, requestId, method: context.method, path: context.path }, 'hookrelay http: unexpected error');
 }

@@ -2,6 +2,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo, Socket } from 'node:net';
 import type { VerifyingScheme } from '../signing/scheme.js';
 import { verifyWebhook } from '../signing/verify-webhook.js';
+import { describeThrown } from '../errors.js';
 
 /** One request the receiver got, recorded before it answered. */
 export interface ReceivedRequest {
@@ -128,7 +129,7 @@ export async function createTestReceiver(options: TestReceiverOptions = {}): Pro
       verified = false;
       // Whatever a `verify` hook throws (even `null`) is recorded, never lost with the request.
       const { code, message } = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; message?: unknown };
-      verifyError = typeof code === 'string' ? code : typeof message === 'string' ? message : describeThrown(err);
+      verifyError = typeof code === 'string' ? code : typeof message === 'string' ? message : describeThrown(err, 'verify threw a value that cannot be described');
     }
     requests.push({ ...base, verified, verifyError });
     notify();
@@ -256,13 +257,4 @@ export async function createTestReceiver(options: TestReceiverOptions = {}): Pro
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-/** `String(thrown)`, which itself throws for an object without a usable `toString`. */
-function describeThrown(thrown: unknown): string {
-  try {
-    return String(thrown);
-  } catch {
-    return 'verify threw a value that cannot be described';
-  }
 }

@@ -680,6 +680,10 @@ describe.each(HARNESSES)('REST API over $name: endpoints', (harness: Harness) =>
         const nul = await client(other.baseUrl)('GET', '/webhooks', { token: 'nul-principal' });
         expectEnvelope(nul, 500, 'INTERNAL');
         expect(logger.errors).toHaveLength(3);
+        const undescribable = await client(other.baseUrl)('GET', '/webhooks', { token: 'boom-undescribable' });
+        expectEnvelope(undescribable, 500, 'INTERNAL');
+        expect(logger.errors).toHaveLength(4);
+        expect(logger.errors[3]?.obj).toMatchObject({ err: { message: 'a value that cannot be described' } });
       } finally {
         await other.close();
       }

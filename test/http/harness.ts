@@ -23,13 +23,15 @@ export const TOKENS = {
   none1: { orgId: 'org_1', scopes: [] },
   rw2: { orgId: 'org_2', scopes: ['webhooks:read', 'webhooks:write'] },
 } satisfies Record<string, Principal>;
-export type Token = keyof typeof TOKENS | 'boom' | 'bad-principal' | 'nul-principal' | 'unknown-token';
+export type Token = keyof typeof TOKENS | 'boom' | 'boom-undescribable' | 'bad-principal' | 'nul-principal' | 'unknown-token';
 export const LEAKY_MESSAGE = 'connection string postgres://admin:hunter2@db.internal/prod';
 
 function principalFor(authorization: string | string[] | undefined): Principal | null {
   if (typeof authorization !== 'string' || !authorization.startsWith('Bearer ')) return null;
   const token = authorization.slice('Bearer '.length);
   if (token === 'boom') throw new Error(LEAKY_MESSAGE);
+  // A thrown value on which String() itself throws: logging it must not break the answer.
+  if (token === 'boom-undescribable') throw Object.create(null);
   if (token === 'bad-principal') return { orgId: '', scopes: [] };
   if (token === 'nul-principal') return { orgId: 'org_\u0000_1', scopes: ['webhooks:read', 'webhooks:write'] };
   return (TOKENS as Record<string, Principal>)[token] ?? null;
