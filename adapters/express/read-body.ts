@@ -1,13 +1,7 @@
 import type { Request } from 'express';
 import { WebhookError } from '../../src/errors.js';
-import { payloadTooLarge } from '../../src/http/body.js';
+import { hasNoBody, payloadTooLarge } from '../../src/http/body.js';
 import type { RequestBody } from '../../src/http/types.js';
-
-/** No body on the wire (HTTP/1.1: neither Transfer-Encoding nor a non-zero Content-Length), as Fastify decides. */
-function hasNoBody(req: Request): boolean {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] === undefined && (length === undefined || Number(length) === 0);
-}
 
 /** Bytes of the value as JSON text; 0 for one a custom host parser made that JSON cannot write. */
 function jsonSize(value: unknown): number {
@@ -26,7 +20,7 @@ function jsonSize(value: unknown): number {
  * without buffering them.
  */
 export function readExpressBody(req: Request, limit: number): Promise<RequestBody> {
-  if (hasNoBody(req)) return Promise.resolve({ kind: 'empty' });
+  if (hasNoBody(req.headers)) return Promise.resolve({ kind: 'empty' });
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) return Promise.reject(payloadTooLarge(limit));
   const parsed: unknown = req.body;

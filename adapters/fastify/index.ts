@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { WebhookError } from '../../src/errors.js';
-import { payloadTooLarge } from '../../src/http/body.js';
+import { hasNoBody, payloadTooLarge } from '../../src/http/body.js';
 import { type WebhookHttpHandler, createWebhookHandler } from '../../src/http/handler.js';
 import { decodePath, decodeSegment } from '../../src/http/path.js';
 import type { HttpResponse, RequestBody, WebhookHttpOptions } from '../../src/http/types.js';
@@ -18,12 +18,6 @@ function send(reply: FastifyReply, response: HttpResponse): FastifyReply {
 
 function isBodyError(error: FastifyError): boolean {
   return typeof error.code === 'string' && (error.code.startsWith('FST_ERR_CTP_') || error.code === 'FST_ERR_ROUTE_MISSING_CONTENT_TYPE');
-}
-
-/** Fastify's own test for a request without a body. */
-function hasNoBody(request: FastifyRequest): boolean {
-  const length = request.headers['content-length'];
-  return request.headers['transfer-encoding'] === undefined && (length === undefined || length === '0');
 }
 
 /** Fastify's own body errors, as the code the API answers them with. */
@@ -126,7 +120,7 @@ export const webhookPlugin: FastifyPluginAsync<WebhookPluginOptions> = async (fa
   fastify.setErrorHandler((error: FastifyError, request, reply) => {
     if (!isBodyError(error)) throw error;
     // Fastify refuses an unparsable Content-Type even without a body; the API looks at it only when there is one.
-    if (hasNoBody(request)) return answerRouted(request, reply, () => Promise.resolve({ kind: 'empty' }));
+    if (hasNoBody(request.headers)) return answerRouted(request, reply, () => Promise.resolve({ kind: 'empty' }));
     const refused = bodyError(error, handler.bodyLimit);
     return answerRouted(request, reply, () => Promise.reject(refused));
   });

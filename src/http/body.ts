@@ -8,6 +8,15 @@ export function payloadTooLarge(limit: number): WebhookError {
   return new WebhookError('PAYLOAD_TOO_LARGE', `request body exceeds ${limit} bytes`);
 }
 
+/**
+ * No body on the wire (HTTP/1.1: neither Transfer-Encoding nor a Content-Length other than 0),
+ * the test Fastify itself applies; the Express adapter uses it too, so both agree.
+ */
+export function hasNoBody(headers: Readonly<Record<string, string | string[] | undefined>>): boolean {
+  const length = headers['content-length'];
+  return headers['transfer-encoding'] === undefined && (length === undefined || length === '0');
+}
+
 /** A UTF-8 byte order mark, which a decoder drops rather than handing to JSON.parse. */
 function withoutBom(bytes: Uint8Array): Uint8Array {
   return bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
