@@ -322,7 +322,21 @@ export class HotQueries {
     );
   }
 
-  savepoint(db: Db, action: 'SAVEPOINT' | 'RELEASE' | 'ROLLBACK TO'): Promise<QueryResult<never>> {
+  /** Runs `work` inside a savepoint of the open transaction `db`: a throw undoes its writes alone, then passes on. */
+  async inSavepoint<T>(db: Db, work: () => Promise<T>): Promise<T> {
+    await this.savepoint(db, 'SAVEPOINT');
+    try {
+      const result = await work();
+      await this.savepoint(db, 'RELEASE');
+      return result;
+    } catch (error) {
+      await this.savepoint(db, 'ROLLBACK TO');
+      await this.savepoint(db, 'RELEASE');
+      throw error;
+    }
+  }
+
+  private savepoint(db: Db, action: 'SAVEPOINT' | 'RELEASE' | 'ROLLBACK TO'): Promise<QueryResult<never>> {
     return this.run(db, action, () => `${action} hookrelay_write`, []);
   }
 

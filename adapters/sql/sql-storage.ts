@@ -281,16 +281,7 @@ export class SqlStorage implements Storage {
         // so a savepoint keeps a failure from leaving the event without its deliveries in a host
         // transaction that catches the error and commits anyway.
         if (this.dialect.dataModifyingCtes) return await this.insertEventIn(tx, write, true);
-        await sql`SAVEPOINT hookrelay_emit`.execute(tx);
-        try {
-          const result = await this.insertEventIn(tx, write, true);
-          await sql`RELEASE hookrelay_emit`.execute(tx);
-          return result;
-        } catch (error) {
-          await sql`ROLLBACK TO hookrelay_emit`.execute(tx);
-          await sql`RELEASE hookrelay_emit`.execute(tx);
-          throw error;
-        }
+        return await this.hot.inSavepoint(tx, () => this.insertEventIn(tx, write, true));
       } catch (error) {
         throw asStorageError(error, this.dialect);
       }
@@ -512,7 +503,8 @@ export class SqlStorage implements Storage {
 
   async retryDelivery(orgId: string, id: string, now: Date): Promise<Delivery | null> {
     return this.write(async (tx) => {
-      const row = await tx.selectFrom('hookrelay_deliveries').selectAll().where('id', '=', id).where('org_id', '=', orgId).executeTakeFirst();
+      const read = () => tx.selectFrom('hookrelay_deliveries').selectAll().where('id', '=', id).where('org_id', '=', orgId).executeTakeFirst();
+      const row = await read();
       if (!row) return null;
       const endpoint = await this.lockedEndpointState(tx, row.endpoint_id);
       if (!endpoint || endpoint.deleted_at !== null) return null;
@@ -526,7 +518,7 @@ export class SqlStorage implements Storage {
         .executeTakeFirst();
       if (!updated) {
         // Requeued by someone else, or pruned: answer with the row as it is now, or not found.
-        const current = await tx.selectFrom('hookrelay_deliveries').selectAll().where('id', '=', id).where('org_id', '=', orgId).executeTakeFirst();
+        const current = await read();
         return current ? deliveryFromRow(current) : null;
       }
       if (updated.status === 'pending') await this.dialect.notify?.(tx);
@@ -833,7 +825,7 @@ export class SqlStorage implements Storage {
     (transaction) => this.run(() => this.dialect.writeTransaction(this.db, transaction)),
     (error) => this.dialect.isTransient(error),
     (error) => asStorageError(error, this.dialect),
-    (tx, action) => this.hot.savepoint(tx, action),
+    (tx, work) => this.hot.inSavepoint(tx, work),
   );
 
   private run<T>(work: () => Promise<T>): Promise<T> {
@@ -1031,7 +1023,7 @@ class GroupCommit extends SharedRounds<QueuedWrite> {
     private readonly transaction: <T>(work: (tx: Db) => Promise<T>) => Promise<T>,
     private readonly isTransient: (error: unknown) => boolean,
     private readonly asStorageError: (error: unknown) => unknown,
-    private readonly savepoint: (tx: Db, action: 'SAVEPOINT' | 'RELEASE' | 'ROLLBACK TO') => Promise<unknown>,
+    private readonly inSavepoint: <T>(tx: Db, work: () => Promise<T>) => Promise<T>,
   ) {
     // The writes of one event-loop turn (attempts finishing on several sockets, emits from
     // several requests) share a commit; on SQLite the commit is most of a write's cost.
@@ -1057,14 +1049,9 @@ class GroupCommit extends SharedRounds<QueuedWrite> {
       outcomes = await this.transaction(async (tx) => {
         const results: typeof outcomes = [];
         for (const item of group) {
-          await this.savepoint(tx, 'SAVEPOINT');
           try {
-            const value = await item.work(tx);
-            await this.savepoint(tx, 'RELEASE');
-            results.push({ ok: true, value });
+            results.push({ ok: true, value: await this.inSavepoint(tx, () => item.work(tx)) });
           } catch (error) {
-            await this.savepoint(tx, 'ROLLBACK TO');
-            await this.savepoint(tx, 'RELEASE');
             // Busy or lost connection: retry the whole group rather than fail one write.
             if (this.isTransient(error)) throw error;
             results.push({ ok: false, error: this.asStorageError(error) });
