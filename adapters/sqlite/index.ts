@@ -50,12 +50,12 @@ export function sqliteStorage(options: SqliteStorageOptions): SqlStorage {
   const ownsDb = 'filename' in options;
   const database = 'filename' in options ? async () => withStatementCache(await openFile(options.filename, options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS)) : withStatementCache(options.database);
   const db: Db = new Kysely<HookrelayDatabase>({ dialect: new SqliteDialect({ database }) });
-  return new SqlStorage({ dialect: sqliteDialect, db, ownsDb, retry: {
-      retries: options.retry?.retries ?? SQLITE_RETRY.retries,
-      minTimeoutMs: options.retry?.minTimeoutMs ?? SQLITE_RETRY.minTimeoutMs,
-      maxTimeoutMs: options.retry?.maxTimeoutMs ?? SQLITE_RETRY.maxTimeoutMs,
-    },
-  });
+  const retry: RetryPolicy = {
+    retries: options.retry?.retries ?? SQLITE_RETRY.retries,
+    minTimeoutMs: options.retry?.minTimeoutMs ?? SQLITE_RETRY.minTimeoutMs,
+    maxTimeoutMs: options.retry?.maxTimeoutMs ?? SQLITE_RETRY.maxTimeoutMs,
+  };
+  return new SqlStorage({ dialect: sqliteDialect, db, ownsDb, retry });
 }
 
 async function openFile(filename: string, busyTimeoutMs: number): Promise<SqliteDatabase> {

@@ -3,6 +3,7 @@ import { Kysely, type KyselyPlugin, PostgresDialect } from 'kysely';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { postgresStorage } from '../../adapters/postgres/index.js';
 import type { SqlStorage } from '../../adapters/sql/sql-storage.js';
+import type { Delivery } from '../../src/model.js';
 import { at, attempt, delivery, endpointRecord, event, leaseToken } from '../support/storage-fixtures.js';
 import { describePostgres, dropSchema, testSchema } from '../support/postgres-test-db.js';
 
@@ -53,20 +54,34 @@ describePostgres('Postgres: a retry racing another retry keeps the claim made in
     await dropSchema(url, schema);
   });
 
-  it('the late retry answers the delivery as it is and leaves its lease alone', async () => {
+  /** A delivery attempted once and failed: finished, so a manual retry requeues it. */
+  async function failedDelivery(): Promise<Delivery> {
     const endpoint = endpointRecord('org_1', at(0));
     await other.createEndpoint(endpoint, { maxPerOrg: 10 });
     const evt = event('org_1', { createdAt: at(0) });
     const d = delivery(evt, endpoint);
     await other.insertEvent({ event: evt, deliveries: [d] });
-    const first = leaseToken();
-    await other.claimDueDeliveries({ now: at(10), limit: 10, leaseMs: 60_000, leaseToken: first });
-    await other.completeAttempt({ deliveryId: d.id, leaseToken: first, attempt: attempt(d, { attemptNumber: 1, startedAt: at(11) }), next: { status: 'failed' }, now: at(12) });
+    const token = leaseToken();
+    await other.claimDueDeliveries({ now: at(10), limit: 10, leaseMs: 60_000, leaseToken: token });
+    await other.completeAttempt({ deliveryId: d.id, leaseToken: token, attempt: attempt(d, { attemptNumber: 1, startedAt: at(11) }), next: { status: 'failed' }, now: at(12) });
+    return d;
+  }
 
+  /**
+   * Starts a retry through `paused`; resolves once it has read the delivery and waits there. The
+   * retry comes back wrapped: an async function returning the promise itself would wait for it.
+   */
+  async function retryPausedAfterRead(d: Delivery): Promise<{ retry: Promise<Delivery | null> }> {
     const readDone = new Promise<void>((resolve) => (reached = resolve));
     armed = true;
-    const lateRetry = paused.retryDelivery('org_1', d.id, at(100));
-    await readDone; // it has read the delivery as failed
+    const retry = paused.retryDelivery('org_1', d.id, at(100));
+    await readDone;
+    return { retry };
+  }
+
+  it('the late retry answers the delivery as it is and leaves its lease alone', async () => {
+    const d = await failedDelivery();
+    const { retry: lateRetry } = await retryPausedAfterRead(d); // it has read the delivery as failed
     expect((await other.retryDelivery('org_1', d.id, at(100)))?.status).toBe('pending');
     const workerOne = leaseToken();
     expect(await other.claimDueDeliveries({ now: at(200), limit: 10, leaseMs: 60_000, leaseToken: workerOne })).toHaveLength(1);
@@ -89,19 +104,8 @@ describePostgres('Postgres: a retry racing another retry keeps the claim made in
   });
 
   it('a retry of a delivery pruned after it was read is not found, not an error', async () => {
-    const endpoint = endpointRecord('org_1', at(0));
-    await other.createEndpoint(endpoint, { maxPerOrg: 10 });
-    const evt = event('org_1', { createdAt: at(0) });
-    const d = delivery(evt, endpoint);
-    await other.insertEvent({ event: evt, deliveries: [d] });
-    const token = leaseToken();
-    await other.claimDueDeliveries({ now: at(10), limit: 10, leaseMs: 60_000, leaseToken: token });
-    await other.completeAttempt({ deliveryId: d.id, leaseToken: token, attempt: attempt(d, { attemptNumber: 1, startedAt: at(11) }), next: { status: 'failed' }, now: at(12) });
-
-    const readDone = new Promise<void>((resolve) => (reached = resolve));
-    armed = true;
-    const lateRetry = paused.retryDelivery('org_1', d.id, at(100));
-    await readDone;
+    const d = await failedDelivery();
+    const { retry: lateRetry } = await retryPausedAfterRead(d);
     await pool.query(`DELETE FROM "${schema}".hookrelay_deliveries WHERE id = $1`, [d.id]);
     resume();
     expect(await lateRetry).toBeNull();

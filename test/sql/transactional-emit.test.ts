@@ -83,37 +83,33 @@ function outboxScenario(setup: () => Promise<{ host: Kysely<HostTables>; storage
   });
 }
 
+/** A SQLite file in a fresh temp dir, with the host's own connection and hookrelay's beside it. */
+async function sqliteOutbox(): Promise<{ host: Kysely<HostTables>; storage: SqlStorage; close(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'hookrelay-outbox-'));
+  const filename = join(dir, 'app.db');
+  const hostDatabase = new Database(filename);
+  hostDatabase.pragma('journal_mode = WAL');
+  hostDatabase.pragma('busy_timeout = 5000');
+  const host = new Kysely<HostTables>({ dialect: new SqliteDialect({ database: hostDatabase }) });
+  const storage = sqliteStorage({ filename });
+  return {
+    host,
+    storage,
+    async close() {
+      await storage.close();
+      await host.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 describe('transactional emit: SQLite', () => {
-  let dir: string;
-  outboxScenario(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'hookrelay-outbox-'));
-    const filename = join(dir, 'app.db');
-    // The host's own connection to the same file; hookrelay opens its own beside it.
-    const hostDatabase = new Database(filename);
-    hostDatabase.pragma('journal_mode = WAL');
-    hostDatabase.pragma('busy_timeout = 5000');
-    const host = new Kysely<HostTables>({ dialect: new SqliteDialect({ database: hostDatabase }) });
-    const storage = sqliteStorage({ filename });
-    return {
-      host,
-      storage,
-      async close() {
-        await storage.close();
-        await host.destroy();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  });
+  outboxScenario(sqliteOutbox);
 });
 
 describe('SQLite: the scheduler waits for a write lock your own connection holds without stalling your app', () => {
   it('a claim during your open transaction waits with the event loop free, then claims what it committed', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hookrelay-outbox-lock-'));
-    const filename = join(dir, 'app.db');
-    const hostDatabase = new Database(filename);
-    hostDatabase.pragma('journal_mode = WAL');
-    const host = new Kysely<HostTables>({ dialect: new SqliteDialect({ database: hostDatabase }) });
-    const storage = sqliteStorage({ filename });
+    const { host, storage, close } = await sqliteOutbox();
     const hooks = new WebhookService({ storage, eventTypes: ['order.created'] });
     try {
       await sql`CREATE TABLE orders (id text PRIMARY KEY, total integer NOT NULL)`.execute(host);
@@ -144,21 +140,14 @@ describe('SQLite: the scheduler waits for a write lock your own connection holds
       expect(longestStall).toBeLessThan(1000);
     } finally {
       await hooks.stop();
-      await storage.close();
-      await host.destroy();
-      rmSync(dir, { recursive: true, force: true });
+      await close();
     }
   });
 });
 
 describe('SQLite: an emit that fails inside your transaction leaves nothing behind', () => {
   it('caught and committed anyway, the transaction holds neither the event nor any of its deliveries', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hookrelay-outbox-partial-'));
-    const filename = join(dir, 'app.db');
-    const hostDatabase = new Database(filename);
-    hostDatabase.pragma('journal_mode = WAL');
-    const host = new Kysely<HostTables>({ dialect: new SqliteDialect({ database: hostDatabase }) });
-    const storage = sqliteStorage({ filename });
+    const { host, storage, close } = await sqliteOutbox();
     try {
       await sql`CREATE TABLE orders (id text PRIMARY KEY, total integer NOT NULL)`.execute(host);
       await storage.migrate();
@@ -179,9 +168,7 @@ describe('SQLite: an emit that fails inside your transaction leaves nothing behi
       expect(await storage.getEvent(ORG, clashing.event.id)).toBeNull();
       expect(await storage.getDelivery(ORG, clashing.deliveries[0]!.id)).toBeNull();
     } finally {
-      await storage.close();
-      await host.destroy();
-      rmSync(dir, { recursive: true, force: true });
+      await close();
     }
   });
 });
