@@ -1,6 +1,6 @@
 import type { Catalog } from './catalog.js';
 import { type ErrorDetails, validationFailed } from './errors.js';
-import { checkAddress, isIpLiteral, isLocalHostName } from './delivery/address-policy.js';
+import { checkAddress, isIpLiteral, isLocalHostName } from './net/address-policy.js';
 import type { Endpoint, EndpointFilter, EndpointRecord, EndpointStatus } from './model.js';
 
 export const MAX_URL_LENGTH = 2048;

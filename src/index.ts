@@ -26,8 +26,8 @@ export type {
   EndpointPausedEvent,
 } from './delivery/delivery-events.js';
 export { TEST_EVENT_TYPE } from './delivery/payload.js';
-export { checkAddress } from './delivery/address-policy.js';
-export type { AddressVerdict } from './delivery/address-policy.js';
+export { checkAddress } from './net/address-policy.js';
+export type { AddressVerdict } from './net/address-policy.js';
 export { createWebhookHandler, DEFAULT_SCOPES, DEFAULT_BODY_LIMIT } from './http/index.js';
 export type {
   WebhookHttpHandler,

@@ -3,7 +3,7 @@ import { EVENT_TYPE_PATTERN } from './catalog.js';
 import type { Clock } from './clock.js';
 import { type Duration, parseDuration } from './duration.js';
 import type { Logger } from './logger.js';
-import type { Resolver } from './delivery/guarded-lookup.js';
+import type { Resolver } from './net/guarded-lookup.js';
 import type { Endpoint, PausedReason } from './model.js';
 import type { SigningScheme } from './signing/scheme.js';
 import type { Storage } from './storage/storage.js';

@@ -1,7 +1,7 @@
 import { Agent, type Dispatcher } from 'undici';
 import type { AttemptErrorKind } from '../model.js';
-import { checkAddress, isIpLiteral, isLocalHostName } from './address-policy.js';
-import { BlockedAddressError, guardedLookup, type Resolver, systemResolver } from './guarded-lookup.js';
+import { checkAddress, isIpLiteral, isLocalHostName } from '../net/address-policy.js';
+import { BlockedAddressError, guardedLookup, type Resolver, systemResolver } from '../net/guarded-lookup.js';
 
 /** At most this much of a response body is kept on the attempt. */
 export const EXCERPT_BYTES = 4 * 1024;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isIpLiteral } from '../../src/delivery/address-policy.js';
+import { isIpLiteral } from '../../src/net/address-policy.js';
 
 // The SSRF rule at endpoint creation hinges on telling IP literals from names: a literal is
 // judged on the spot, a name only after DNS. Missing a literal would let it through unchecked.
