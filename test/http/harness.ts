@@ -72,7 +72,7 @@ export const expressHarness: Harness = {
 export const fastifyHarness: Harness = {
   name: 'fastify',
   async mount(service, options = {}) {
-    // As the README tells hosts: without it, Fastify's router answers malformed percent-escapes itself.
+    // As docs/rest-api.md tells hosts: without it, Fastify's router answers malformed percent-escapes itself.
     const app = Fastify({ frameworkErrors: webhookFrameworkErrors() });
     await app.register(webhookPlugin, {
       ...options,

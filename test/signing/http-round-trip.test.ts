@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebhookVerificationError, hmacSha256Hex, standardWebhooks, verifyWebhook } from '../../src/signing/index.js';
 import { eventBody, newSecret, nowSeconds } from './fixtures.js';
 
-// A receiver written the way the README tells hosts to: raw body, Node's req.headers, 400 on failure.
+// A receiver written the way docs/signing.md tells hosts to: raw body, Node's req.headers, 400 on failure.
 const secret = newSecret();
 const yaScheme = hmacSha256Hex({ headerPrefix: 'X-YA-Webhook' });
 let server: Server;
@@ -63,10 +63,10 @@ describe('over HTTP on 127.0.0.1', () => {
   });
 });
 
-describe("the README's Express receiver", () => {
+describe('the Express receiver in docs/signing.md', () => {
   it('verifies a delivery read with express.raw and answers 400 with the code otherwise', async () => {
     const app = express();
-    app.post('/webhooks/ya-events', express.raw({ type: 'application/json' }), (req, res) => {
+    app.post('/webhooks', express.raw({ type: 'application/json' }), (req, res) => {
       try {
         const event = verifyWebhook({ payload: req.body, headers: req.headers, secret });
         res.status(200).json({ received: event.id });
@@ -79,7 +79,7 @@ describe("the README's Express receiver", () => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
     try {
-      const base = `http://127.0.0.1:${(expressServer.address() as AddressInfo).port}/webhooks/ya-events`;
+      const base = `http://127.0.0.1:${(expressServer.address() as AddressInfo).port}/webhooks`;
       const body = eventBody();
       const headers = standardWebhooks().sign({ endpointId: 'wh_1', eventId: 'evt_x', timestamp: nowSeconds(), body, secrets: [secret] });
       const ok = await fetch(base, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
