@@ -23,12 +23,22 @@ export function requireNoInput(body: unknown): void {
   if (unknown) throw validationFailed(unknown);
 }
 
+/**
+ * Picks the allowed fields of a request object, renamed to the core's names. A key that is not
+ * an allowed field in the caller's casing (including the other casing's spelling) is reported as
+ * `unknown field`, keyed as the caller sent it; `unknown` is null when there is none.
+ */
 function readFields(body: unknown, allowed: readonly Field[], wire: Wire | null): { input: Record<string, unknown>; unknown: ErrorDetails | null } {
   const object = requireObject(body);
-  if (wire) return wire.readInput(object, allowed);
+  const input: Record<string, unknown> = {};
+  // Made only for a body with an unknown field: nearly every request has none.
   let unknown: ErrorDetails | null = null;
-  for (const key of Object.keys(object)) setDetail((unknown ??= {}), key, 'unknown field');
-  return { input: {}, unknown };
+  for (const key of Object.keys(object)) {
+    const field = wire?.fieldOf(key);
+    if (field !== undefined && allowed.includes(field)) input[field] = object[key];
+    else setDetail((unknown ??= {}), key, 'unknown field');
+  }
+  return { input, unknown };
 }
 
 /** Re-keys a core VALIDATION_FAILED error's `details` by the caller's field names. */

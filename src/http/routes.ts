@@ -55,7 +55,7 @@ export const ENDPOINT_ROUTES: readonly Route[] = [
       readQuery(query, [], wire);
       const input = readBodyFields(body, CREATE_FIELDS, wire, (known) => validateCreate(known, service.catalog, service.options.delivery));
       const { endpoint, secret } = await call(wire, () => service.create(orgId, input as unknown as CreateEndpointInput));
-      return { status: 201, json: wire.endpointJson(endpoint, secret) };
+      return answer(201, wire.endpointWithSecret(endpoint, secret));
     },
   },
   {
@@ -76,7 +76,7 @@ export const ENDPOINT_ROUTES: readonly Route[] = [
     body: 'none',
     async run({ service, orgId, params, query, wire }) {
       readQuery(query, [], wire);
-      return { status: 200, json: wire.endpointJson(await service.get(orgId, params.id as string)) };
+      return ok(wire.endpoint(await service.get(orgId, params.id as string)));
     },
   },
   {
@@ -88,7 +88,7 @@ export const ENDPOINT_ROUTES: readonly Route[] = [
       readQuery(query, [], wire);
       const input = readBodyFields(body, UPDATE_FIELDS, wire, (known) => validateUpdate(known, service.catalog, service.options.delivery));
       const updated = await call(wire, () => service.update(orgId, params.id as string, input as UpdateEndpointInput));
-      return { status: 200, json: wire.endpointJson(updated) };
+      return ok(wire.endpoint(updated));
     },
   },
   {
@@ -110,7 +110,7 @@ export const ENDPOINT_ROUTES: readonly Route[] = [
       readQuery(query, [], wire);
       requireNoInput(body);
       const { endpoint, secret } = await service.rotate(orgId, params.id as string);
-      return { status: 200, json: wire.endpointJson(endpoint, secret) };
+      return ok(wire.endpointWithSecret(endpoint, secret));
     },
   },
   {

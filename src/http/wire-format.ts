@@ -1,6 +1,4 @@
-import type { ErrorDetails } from '../errors.js';
 import type { Attempt, Delivery, DeliveryWithAttempts, Endpoint, WebhookEvent } from '../model.js';
-import { setDetail } from './input.js';
 import type { WireFormat } from './types.js';
 import { isoString } from '../iso-time.js';
 
@@ -69,21 +67,6 @@ function namesFor(format: WireFormat): Names {
 }
 
 const iso = (date: Date | null): string | null => (date ? isoString(date) : null);
-/** Characters JSON.stringify escapes: quote, backslash, controls, and surrogates (a lone one becomes `\uXXXX`). */
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
-/** A string as JSON text. Most need no escape, and a regex test then costs half a JSON.stringify call. */
-const quote = (value: string): string => (NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`);
-/** A string or null as JSON text. */
-const textJson = (value: string | null): string => (value === null ? 'null' : quote(value));
-/** An instant as JSON text: ISO strings need no escaping. */
-const isoJson = (date: Date | null): string => (date ? `"${isoString(date)}"` : 'null');
-/** A list of strings as JSON text. */
-function stringsJson(values: readonly string[]): string {
-  if (values.length === 0) return '[]';
-  let json = `[${quote(values[0] as string)}`;
-  for (let i = 1; i < values.length; i++) json += `,${quote(values[i] as string)}`;
-  return `${json}]`;
-}
 
 /**
  * Converts between the core's objects and the wire in one casing. Only field names are
@@ -93,16 +76,11 @@ export class Wire {
   readonly format: WireFormat;
   readonly names: Readonly<Names>;
   private readonly fromWire: ReadonlyMap<string, Field>;
-  /** `,"org_id":` and the like: each field's name as JSON text, ready to be followed by its value. */
-  private readonly keys: Readonly<Names>;
 
   constructor(format: WireFormat) {
     this.format = format;
     this.names = namesFor(format);
     this.fromWire = new Map(FIELDS.map((field) => [this.names[field], field]));
-    const keys = {} as Names;
-    for (const field of FIELDS) keys[field] = `,${JSON.stringify(this.names[field])}:`;
-    this.keys = keys;
   }
 
   endpoint(e: Endpoint): Record<string, unknown> {
@@ -124,22 +102,12 @@ export class Wire {
     };
   }
 
-  /**
-   * `JSON.stringify(this.endpoint(e))`, written directly: the answers of the hottest routes skip
-   * building the wire object and walking it again. With `secret`, the create and rotate answer:
-   * the endpoint, its new secret, and the seed's reminder that it is shown once.
-   * A property test holds the two to the same text.
-   */
-  endpointJson(e: Endpoint, secret?: string): string {
-    const k = this.keys;
-    let json =
-      `{"id":${quote(e.id)}${k.orgId}${quote(e.orgId)}${k.url}${quote(e.url)}` +
-      `${k.events}${stringsJson(e.events)}${k.description}${textJson(e.description)}${k.filter}${JSON.stringify(e.filter)}` +
-      `${k.apiVersion}${quote(e.apiVersion)}${k.active}${e.status === 'active'}${k.status}${quote(e.status)}` +
-      `${k.pausedReason}${textJson(e.pausedReason)}${k.createdAt}${isoJson(e.createdAt)}${k.updatedAt}${isoJson(e.updatedAt)}` +
-      `${k.deletedAt}${isoJson(e.deletedAt)}`;
-    if (secret !== undefined) json += `${k.secret}${quote(secret)}${k.secretDisplayedOnce}true`;
-    return `${json}}`;
+  /** The create and rotate answer: the endpoint, its new secret, and the seed's reminder that it is shown once. */
+  endpointWithSecret(e: Endpoint, secret: string): Record<string, unknown> {
+    const out = this.endpoint(e);
+    out.secret = secret;
+    out[this.names.secretDisplayedOnce] = true;
+    return out;
   }
 
   delivery(d: Delivery): Record<string, unknown> {
@@ -198,20 +166,8 @@ export class Wire {
     return Object.hasOwn(this.names, field) ? (this.names as Record<string, string>)[field] as string : field;
   }
 
-  /**
-   * Picks the allowed fields of a request object, renamed to the core's names. A key that is
-   * not an allowed field in this casing (including the other casing's spelling) is reported
-   * as `unknown field`, keyed as the caller sent it; `unknown` is null when there is none.
-   */
-  readInput(body: Record<string, unknown>, allowed: readonly Field[]): { input: Record<string, unknown>; unknown: ErrorDetails | null } {
-    const input: Record<string, unknown> = {};
-    // Made only for a body with an unknown field: nearly every request has none.
-    let unknown: ErrorDetails | null = null;
-    for (const key of Object.keys(body)) {
-      const field = this.fromWire.get(key);
-      if (field !== undefined && allowed.includes(field)) input[field] = body[key];
-      else setDetail((unknown ??= {}), key, 'unknown field');
-    }
-    return { input, unknown };
+  /** The core field a caller's key names in this casing, or undefined (the other casing's spelling included). */
+  fieldOf(wireName: string): Field | undefined {
+    return this.fromWire.get(wireName);
   }
 }
