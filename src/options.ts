@@ -53,7 +53,7 @@ export interface WebhookServiceOptions {
     timeout?: Duration;
     /** TCP/TLS connect timeout. Default `'5s'`. */
     connectTimeout?: Duration;
-    /** Response bytes read before the connection is dropped. Default 64 KiB. */
+    /** Response bytes read before the connection is dropped. At most the 4 KiB excerpt is read whatever this says, so only a lower value changes anything. Default 64 KiB. */
     maxResponseBytes?: number;
     /** Attempts in flight at once, across all endpoints. Default 64. */
     concurrency?: number;

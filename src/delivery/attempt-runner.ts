@@ -123,7 +123,12 @@ export class AttemptRunner {
       const reason = describeThrown(error);
       return { statusCode: null, errorKind: 'internal', errorMessage: `could not build the request: ${reason}`.slice(0, 500), responseExcerpt: null, retryAfter: null, durationMs: 0 };
     }
-    return this.deps.transport.send({ url: claimed.endpoint.url, headers, body });
+    const result = await this.deps.transport.send({ url: claimed.endpoint.url, headers, body });
+    // The refused address goes to the host's log only: the attempt's errorMessage is served to tenants.
+    if (result.blockedDetail !== undefined) {
+      this.deps.logger.warn({ deliveryId: claimed.delivery.id, endpointId: claimed.endpoint.id, blocked: result.blockedDetail }, 'hookrelay: delivery blocked by the SSRF guard');
+    }
+    return result;
   }
 
   private headers(claimed: ClaimedDelivery, body: string, startedAt: number): Record<string, string> {

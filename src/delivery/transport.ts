@@ -1,10 +1,20 @@
 import { Agent, type Dispatcher } from 'undici';
 import type { AttemptErrorKind } from '../model.js';
 import { checkAddress, isIpLiteral, isLocalHostName } from '../net/address-policy.js';
-import { BlockedAddressError, guardedLookup, type Resolver, systemResolver } from '../net/guarded-lookup.js';
+import { BlockedAddressError, LOCAL_NAME, guardedLookup, type Resolver, systemResolver } from '../net/guarded-lookup.js';
 
-/** At most this much of a response body is kept on the attempt. */
+/** At most this much of a response body is read, and kept on the attempt. */
 export const EXCERPT_BYTES = 4 * 1024;
+
+/**
+ * How long the body may take once the status line is in. The status decides the outcome; the
+ * body only fills the excerpt, so a receiver trickling it must not hold the attempt (and a
+ * scheduler slot) until the total timeout.
+ */
+export const BODY_DEADLINE_MS = 1000;
+
+/** What a tenant reads when the URL's host is an IP literal the guard refuses. */
+const NON_PUBLIC_LITERAL = 'the host is a non-public address';
 
 export interface TransportOptions {
   timeoutMs: number;
@@ -29,15 +39,29 @@ export interface SendResult {
   responseExcerpt: string | null;
   /** The raw `Retry-After` header, when the answer carried one. */
   retryAfter: string | null;
+  /** Until the status line when there was one (a slow body does not count), else until the failure. */
   durationMs: number;
+  /**
+   * Which address the SSRF guard refused and why, for the host's log only: `errorMessage` is what
+   * tenants read and never names an address. Set only when `errorKind` is `blocked`.
+   */
+  blockedDetail?: string;
+}
+
+/** Why an attempt got no usable answer: `message` for the tenant, `detail` for the host's log. */
+interface FailureCause {
+  kind: AttemptErrorKind;
+  message: string;
+  detail?: string;
 }
 
 class TotalTimeoutError extends Error {
   override readonly name = 'TotalTimeoutError';
 }
 
-class ResponseTooLargeError extends Error {
-  override readonly name = 'ResponseTooLargeError';
+/** Aborts a body that is no longer read (excerpt full, cap passed or body deadline over). */
+class BodyCutError extends Error {
+  override readonly name = 'BodyCutError';
 }
 
 interface Target {
@@ -45,7 +69,7 @@ interface Target {
   path: string;
 }
 
-const INVALID_URL = 'the endpoint URL does not parse';
+const INVALID_URL: FailureCause = { kind: 'network', message: 'the endpoint URL does not parse' };
 const TARGET_CACHE_SIZE = 10_000;
 
 function elapsedSince(started: number): number {
@@ -68,8 +92,7 @@ export class HttpTransport {
   send(request: SendRequest): Promise<SendResult> {
     const started = performance.now();
     const target = this.target(request.url);
-    if (target === INVALID_URL) return Promise.resolve(failure('network', target, elapsedSince(started)));
-    if (typeof target === 'string') return Promise.resolve(failure('blocked', `blocked by the SSRF guard: ${target}`, elapsedSince(started)));
+    if (!('origin' in target)) return Promise.resolve(failure(target, elapsedSince(started)));
     return new Promise((resolve) => this.dispatch(target, request, started, resolve));
   }
 
@@ -96,12 +119,12 @@ export class HttpTransport {
   }
 
   /** net.connect skips `lookup` for IP literals, so literal hosts are checked here. */
-  private refuseLiteral(hostname: string): string | null {
+  private refuseLiteral(hostname: string): FailureCause | null {
     if (this.options.allowPrivateNetworks) return null;
-    if (isLocalHostName(hostname)) return `${hostname} always means this machine`;
+    if (isLocalHostName(hostname)) return blocked(new BlockedAddressError(LOCAL_NAME, `${hostname} always means this machine`));
     if (!isIpLiteral(hostname)) return null;
     const verdict = checkAddress(hostname.replace(/^\[|\]$/g, ''));
-    return verdict.allowed ? null : `${hostname} is a ${verdict.reason}`;
+    return verdict.allowed ? null : blocked(new BlockedAddressError(NON_PUBLIC_LITERAL, `${hostname} is a ${verdict.reason}`));
   }
 
   /**
@@ -118,7 +141,7 @@ export class HttpTransport {
   }
 
   /** The parsed URL (cached: every delivery to an endpoint has the same one), or why it cannot be sent. */
-  private target(url: string): Target | string {
+  private target(url: string): Target | FailureCause {
     let target = this.targets.get(url);
     if (target) return target;
     let parsed: URL;
@@ -135,62 +158,72 @@ export class HttpTransport {
     return target;
   }
 
-  private classify(err: unknown): [AttemptErrorKind, string] {
+  /** Error messages are fixed texts per kind, never the thrown message: those can name addresses. */
+  private classify(err: unknown): FailureCause {
     const e = err as { code?: string; name?: string; message?: string; cause?: unknown };
-    if (err instanceof TotalTimeoutError || e.name === 'TotalTimeoutError') return ['timeout', `no complete answer within ${this.options.timeoutMs} ms`];
-    if (err instanceof BlockedAddressError || e.code === 'EHOOKRELAY_BLOCKED') return ['blocked', `blocked by the SSRF guard: ${e.message}`];
+    if (err instanceof TotalTimeoutError || e.name === 'TotalTimeoutError') return this.totalTimeout();
+    // By code too: a wrapper may carry the guard's error without being its class.
+    if (err instanceof BlockedAddressError || e.code === 'EHOOKRELAY_BLOCKED') return blocked(err as BlockedAddressError);
     switch (e.code) {
       case 'UND_ERR_CONNECT_TIMEOUT':
-        return ['timeout', `connect timed out after ${this.options.connectTimeoutMs} ms`];
+        return { kind: 'timeout', message: `connect timed out after ${this.options.connectTimeoutMs} ms` };
       case 'UND_ERR_HEADERS_TIMEOUT':
       case 'UND_ERR_BODY_TIMEOUT':
-        return ['timeout', `no complete answer within ${this.options.timeoutMs} ms`];
+        return this.totalTimeout();
       case 'ECONNREFUSED':
-        return ['refused', 'connection refused'];
+        return { kind: 'refused', message: 'connection refused' };
       case 'ECONNRESET':
       case 'EPIPE':
       case 'UND_ERR_SOCKET':
-        return ['reset', 'connection reset by the receiver'];
+        return { kind: 'reset', message: 'connection reset by the receiver' };
       case 'ENOTFOUND':
       case 'EAI_AGAIN':
       case 'EAI_FAIL':
       case 'EAI_NONAME':
       case 'EAI_NODATA':
-        return ['dns', 'the host name did not resolve'];
+        return { kind: 'dns', message: 'the host name did not resolve' };
       case 'ETIMEDOUT':
-        return ['timeout', 'connect timed out'];
+        return { kind: 'timeout', message: 'connect timed out' };
       case 'EHOSTUNREACH':
       case 'ENETUNREACH':
-        return ['network', 'host unreachable'];
+        return { kind: 'network', message: 'host unreachable' };
     }
     if (typeof e.code === 'string' && (e.code.startsWith('ERR_TLS') || e.code.startsWith('ERR_SSL') || /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(e.code))) {
-      return ['tls', `TLS handshake failed (${e.code})`];
+      return { kind: 'tls', message: `TLS handshake failed (${e.code})` };
     }
     if (e.cause && e.cause !== err) return this.classify(e.cause);
-    return ['network', `request failed${e.code ? ` (${e.code})` : ''}`];
+    return { kind: 'network', message: `request failed${e.code ? ` (${e.code})` : ''}` };
+  }
+
+  private totalTimeout(): FailureCause {
+    return { kind: 'timeout', message: `no complete answer within ${this.options.timeoutMs} ms` };
   }
 }
 
 /**
- * Collects one response: status, `Retry-After`, the first 4 KiB of the body, and enforces the total
- * timeout and the body cap. A class rather than closures: one allocation per attempt.
+ * Collects one response: the status and `Retry-After`, then at most the 4 KiB excerpt of the body
+ * within BODY_DEADLINE_MS, and enforces the total timeout. The attempt settles as soon as the
+ * body ends, the excerpt is full, the response cap is passed or the body deadline fires; a body
+ * still arriving then is cut off (the connection is closed). A class rather than closures: one
+ * allocation per attempt.
  */
 class AttemptHandler implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | null = null;
   private statusCode: number | null = null;
   private retryAfter: string | null = null;
+  private statusAfterMs = 0;
   private readonly kept: Buffer[] = [];
   private keptBytes = 0;
-  private received = 0;
   private settled = false;
   private timedOut = false;
   private readonly timer: NodeJS.Timeout;
+  private bodyTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly options: TransportOptions,
     private readonly started: number,
     private readonly resolve: (result: SendResult) => void,
-    private readonly classify: (err: unknown) => [AttemptErrorKind, string],
+    private readonly classify: (err: unknown) => FailureCause,
   ) {
     this.timer = setTimeout(() => this.timeout(), options.timeoutMs);
   }
@@ -200,25 +233,24 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     if (this.settled) controller.abort(new TotalTimeoutError());
   }
 
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     if (statusCode < 200) return; // 1xx: the real answer follows
     this.statusCode = statusCode;
+    this.statusAfterMs = elapsedSince(this.started);
     const value = headers['retry-after'];
     this.retryAfter = typeof value === 'string' ? value : null;
+    this.bodyTimer = setTimeout(() => this.cutBody(controller), BODY_DEADLINE_MS);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.received += chunk.length;
-    if (this.keptBytes < EXCERPT_BYTES) {
-      const slice = chunk.length > EXCERPT_BYTES - this.keptBytes ? chunk.subarray(0, EXCERPT_BYTES - this.keptBytes) : chunk;
+    const room = Math.min(EXCERPT_BYTES, this.options.maxResponseBytes) - this.keptBytes;
+    if (room > 0) {
+      const slice = chunk.length > room ? chunk.subarray(0, room) : chunk;
       this.kept.push(slice);
       this.keptBytes += slice.length;
     }
-    // Past the cap the rest is not worth reading: answer now and drop the connection.
-    if (this.received > this.options.maxResponseBytes) {
-      this.answered();
-      controller.abort(new ResponseTooLargeError());
-    }
+    // More than the excerpt (or the cap) is not worth reading: settle now and drop the connection.
+    if (chunk.length > room) this.cutBody(controller);
   }
 
   onResponseEnd(): void {
@@ -229,10 +261,9 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     // Once the status line arrived it decides the outcome; a body cut short only shortens the excerpt.
     if (this.statusCode !== null) return this.answered();
     if (this.settled) return;
-    this.settled = true;
-    clearTimeout(this.timer);
-    const [kind, message] = this.timedOut ? (['timeout', `no complete answer within ${this.options.timeoutMs} ms`] as const) : this.classify(err);
-    this.resolve(failure(kind, message, elapsedSince(this.started)));
+    this.settle();
+    const cause = this.timedOut ? this.classify(new TotalTimeoutError()) : this.classify(err);
+    this.resolve(failure(cause, elapsedSince(this.started)));
   }
 
   private timeout(): void {
@@ -241,11 +272,22 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     this.onResponseError(null, new TotalTimeoutError());
   }
 
+  /** Settles by the status with the excerpt read so far, and closes the connection under the rest. */
+  private cutBody(controller: Dispatcher.DispatchController): void {
+    this.answered();
+    controller.abort(new BodyCutError());
+  }
+
+  private settle(): void {
+    this.settled = true;
+    clearTimeout(this.timer);
+    if (this.bodyTimer) clearTimeout(this.bodyTimer);
+  }
+
   private answered(): void {
     const status = this.statusCode;
     if (this.settled || status === null) return;
-    this.settled = true;
-    clearTimeout(this.timer);
+    this.settle();
     const ok = status >= 200 && status < 300;
     const kind: AttemptErrorKind | null = ok ? null : status >= 300 && status < 400 ? 'redirect' : 'http';
     this.resolve({
@@ -255,11 +297,18 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
       // A cut may split a multi-byte character: the decoder's replacement char is fine in an excerpt.
       responseExcerpt: this.keptBytes === 0 ? null : Buffer.concat(this.kept, this.keptBytes).toString('utf8'),
       retryAfter: this.retryAfter,
-      durationMs: elapsedSince(this.started),
+      durationMs: this.statusAfterMs,
     });
   }
 }
 
-function failure(kind: AttemptErrorKind, message: string, durationMs: number): SendResult {
-  return { statusCode: null, errorKind: kind, errorMessage: message, responseExcerpt: null, retryAfter: null, durationMs };
+function blocked(err: BlockedAddressError): FailureCause {
+  const detail = typeof err.detail === 'string' ? err.detail : 'no detail';
+  return { kind: 'blocked', message: `blocked by the SSRF guard: ${err.message}`, detail };
+}
+
+function failure(cause: FailureCause, durationMs: number): SendResult {
+  const result: SendResult = { statusCode: null, errorKind: cause.kind, errorMessage: cause.message, responseExcerpt: null, retryAfter: null, durationMs };
+  if (cause.detail !== undefined) result.blockedDetail = cause.detail;
+  return result;
 }

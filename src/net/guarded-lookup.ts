@@ -15,10 +15,27 @@ export const systemResolver: Resolver = async (hostname) => {
   return found.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
 };
 
-/** Raised when the SSRF guard refuses a target; the transport reports it as error kind `blocked`. */
+/** What a tenant reads when a name resolves to an address deliveries may not reach. */
+export const NON_PUBLIC_NAME = 'the host name resolves to a non-public address';
+/** What a tenant reads when the host is `localhost` or one of its forms. */
+export const LOCAL_NAME = 'the host name always means this machine';
+
+/**
+ * Raised when the SSRF guard refuses a target; the transport reports it as error kind `blocked`.
+ * `message` is what the tenant may read (stored on the attempt, served over REST) and never names
+ * a resolved address: that would let a tenant map the host's internal DNS. `detail` says which
+ * address was refused and why, for the host's log only.
+ */
 export class BlockedAddressError extends Error {
   override readonly name = 'BlockedAddressError';
   readonly code = 'EHOOKRELAY_BLOCKED';
+
+  constructor(
+    message: string,
+    readonly detail: string,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -27,13 +44,13 @@ export class BlockedAddressError extends Error {
  * more often than a real deployment.
  */
 export async function resolveChecked(hostname: string, resolve: Resolver, allowPrivateNetworks: boolean): Promise<ResolvedAddress[]> {
-  if (!allowPrivateNetworks && isLocalHostName(hostname)) throw new BlockedAddressError(`${hostname} always means this machine`);
+  if (!allowPrivateNetworks && isLocalHostName(hostname)) throw new BlockedAddressError(LOCAL_NAME, `${hostname} always means this machine`);
   const addresses = await resolve(hostname);
   if (addresses.length === 0) throw Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' });
   if (!allowPrivateNetworks) {
     for (const { address } of addresses) {
       const verdict = checkAddress(address);
-      if (!verdict.allowed) throw new BlockedAddressError(`${hostname} resolves to ${address}, a ${verdict.reason}`);
+      if (!verdict.allowed) throw new BlockedAddressError(NON_PUBLIC_NAME, `${hostname} resolves to ${address}, a ${verdict.reason}`);
     }
   }
   return addresses;

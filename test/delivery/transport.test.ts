@@ -153,7 +153,7 @@ describe('SSRF guard (on by default): nothing reaches the loopback receiver', ()
       const hosts = ['127.0.0.1', '127.1', '0x7f.0.0.1', '0177.0.0.1', '2130706433', '127.0.0.2', 'localhost', 'LOCALHOST.', 'api.localhost', '[::ffff:127.0.0.1]', '[::ffff:7f00:1]', '[0:0:0:0:0:ffff:7f00:1]', '[64:ff9b::7f00:1]', '[2002:7f00:1::]', '[::]', '0.0.0.0'];
       for (const host of hosts) {
         const d = await deliverTo(guardedService(), `http://${host}:${port}/hook`);
-        expect(d.attempts[0], host).toMatchObject({ statusCode: null, errorKind: 'blocked', errorMessage: expect.stringMatching(/^blocked by the SSRF guard: /) });
+        expect(d.attempts[0], host).toMatchObject({ statusCode: null, errorKind: 'blocked', errorMessage: expect.stringMatching(/^blocked by the SSRF guard: the host (name always means this machine|is a non-public address)$/) });
       }
       const d6 = await deliverTo(guardedService(), `http://[::1]:${v6.port}/hook`);
       expect(d6.attempts[0]).toMatchObject({ errorKind: 'blocked' });
@@ -174,7 +174,8 @@ describe('SSRF guard (on by default): nothing reaches the loopback receiver', ()
     };
     const a = await deliverTo(guardedService(resolver), `http://sneaky.example:${receiver.port}/hook`);
     expect(a.attempts[0]).toMatchObject({ errorKind: 'blocked' });
-    expect(a.attempts[0]!.errorMessage).toMatch(/127\.0\.0\.1.*loopback/);
+    // Issue 25: the tenant reads what happened, never the address the name resolved to.
+    expect(a.attempts[0]!.errorMessage).toBe('blocked by the SSRF guard: the host name resolves to a non-public address');
     const b = await deliverTo(guardedService(resolver), `https://mixed.example/hook`);
     expect(b.attempts[0]).toMatchObject({ errorKind: 'blocked' });
     expect(lookups).toEqual(['sneaky.example', 'mixed.example']);
@@ -201,7 +202,11 @@ describe('SSRF guard (on by default): nothing reaches the loopback receiver', ()
     for (const ip of ['10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '224.0.0.1', '0.0.0.0', '255.255.255.255', 'fe80::1', 'fc00::1', 'ff02::1', '::', '::ffff:10.0.0.1', '64:ff9b::a9fe:a9fe', '2002:c0a8:0101::1']) {
       expect(checkAddress(ip).allowed, ip).toBe(false);
     }
-    await expect(resolveChecked('metadata.internal', async () => [{ address: '169.254.169.254', family: 4 }], false)).rejects.toMatchObject({ code: 'EHOOKRELAY_BLOCKED' });
+    await expect(resolveChecked('metadata.internal', async () => [{ address: '169.254.169.254', family: 4 }], false)).rejects.toMatchObject({
+      code: 'EHOOKRELAY_BLOCKED',
+      message: 'the host name resolves to a non-public address',
+      detail: 'metadata.internal resolves to 169.254.169.254, a linkLocal address',
+    });
     await expect(resolveChecked('localhost', async () => [{ address: '93.184.216.34', family: 4 }], false)).rejects.toMatchObject({ code: 'EHOOKRELAY_BLOCKED' });
     await expect(resolveChecked('ok.example', async () => [{ address: '93.184.216.34', family: 4 }, { address: '2606:2800:220:1::1', family: 6 }], false)).resolves.toHaveLength(2);
   });
