@@ -84,7 +84,7 @@ export function postgresStorage(options: PostgresStorageOptions): SqlStorage {
   }
   const notifier = options.notifications !== false && listenPool ? new PgNotifier(listenPool, notifyChannel(schema), options.logger) : undefined;
   // A host-owned pool must outlive us: destroying this kysely would end it.
-  return new SqlStorage({ dialect, db, schema, ownsDb, retry: options.retry, notifier, notifyChannel: dialect.notifyChannel });
+  return new SqlStorage({ dialect, db, schema, ownsDb, retry: options.retry, notifier });
 }
 
 /** Opens a pg Pool on first use, so importing this module never loads pg. */

@@ -3,6 +3,7 @@ import type { ClaimRequest } from '../../src/storage/storage.js';
 import { type Db, excludingEndpoints, type SqlDialect, type TableRef } from '../sql/dialect.js';
 import type { DeliveryRow } from '../sql/rows.js';
 import { errorCode, isConnectionError } from '../sql/transient.js';
+import { PostgresWritePath } from './postgres-write-path.js';
 
 /**
  * SQLSTATEs after which the transaction did not commit and trying again may work:
@@ -53,10 +54,6 @@ async function claimIn(db: Db, request: ClaimRequest, table: TableRef, now: numb
     .map(({ due_at: _due, ...row }) => row);
 }
 
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
 /** The NOTIFY channel of one hookrelay installation: separate schemas never wake each other. */
 export function notifyChannel(schema: string | undefined): string {
   return schema ? `hookrelay_${schema}` : 'hookrelay';
@@ -65,13 +62,11 @@ export function notifyChannel(schema: string | undefined): string {
 export function postgresDialect(schema: string | undefined): SqlDialect & { notifyChannel: string } {
   const channel = notifyChannel(schema);
   const lockScope = schema ?? '';
-  return {
+  const dialect: SqlDialect & { notifyChannel: string } = {
     kind: 'postgres',
     notifyChannel: channel,
     supportsRowLocks: true,
-    // Writers use separate pooled connections and commit in parallel.
-    groupCommit: false,
-    dataModifyingCtes: true,
+    createWritePath: (context) => new PostgresWritePath(context, dialect, channel),
     numberedParameters: true,
     writeTransaction: (db, work) => db.transaction().execute(work),
     // A transaction-scoped advisory lock per org: creates for one org queue, other orgs pass.
@@ -82,7 +77,7 @@ export function postgresDialect(schema: string | undefined): SqlDialect & { noti
       await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`hookrelay:migrate:${lockScope}`}, 0))`.execute(tx);
     },
     async ensureSchema(tx) {
-      if (schema) await sql.raw(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`).execute(tx);
+      if (schema) await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(tx);
     },
     migrationStatements: (migration, table) => migration.postgres(table),
     claim: claimDue,
@@ -100,4 +95,5 @@ export function postgresDialect(schema: string | undefined): SqlDialect & { noti
     },
     isUniqueViolation: (error) => errorCode(error) === '23505',
   };
+  return dialect;
 }

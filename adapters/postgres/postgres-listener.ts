@@ -1,6 +1,7 @@
 import type { Logger } from '../../src/logger.js';
 import type { Notifier } from '../sql/sql-storage.js';
 import { describeThrown } from '../../src/errors.js';
+import { quoteIdent } from '../sql/quote-ident.js';
 
 /** The parts of a pg `PoolClient` a LISTEN connection uses (typed structurally: pg is never imported). */
 export interface ListenClient {
@@ -133,8 +134,4 @@ export class PgNotifier implements Notifier {
       client.release(true);
     }
   }
-}
-
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
 }

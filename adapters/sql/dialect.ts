@@ -4,6 +4,7 @@ import type { Migration } from './migrations.js';
 import type { DeliveryRow } from './rows.js';
 import type { HookrelayDatabase, TableName } from './schema.js';
 import type { ErrorClassifier } from './transient.js';
+import type { WritePath, WritePathContext } from './write-path.js';
 
 export type Db = Kysely<HookrelayDatabase>;
 
@@ -23,17 +24,8 @@ export interface SqlDialect extends ErrorClassifier {
    */
   readonly supportsRowLocks: boolean;
 
-  /**
-   * Concurrent writes are queued and committed together, each inside its own savepoint. Worth
-   * it where every writer shares one connection and a commit dominates the cost (SQLite).
-   */
-  readonly groupCommit: boolean;
-
-  /**
-   * Data-modifying CTEs (`WITH x AS (INSERT … RETURNING …) INSERT …`): a write of several rows
-   * in several tables becomes one atomic statement, with no BEGIN/COMMIT round trips (Postgres).
-   */
-  readonly dataModifyingCtes: boolean;
+  /** The engine's write path: how writes are committed, and which calls share a round trip. */
+  createWritePath(context: WritePathContext): WritePath;
 
   /** Bind parameters are `$1, $2, …` rather than `?`. */
   readonly numberedParameters: boolean;

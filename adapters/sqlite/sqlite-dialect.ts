@@ -3,6 +3,7 @@ import type { ClaimRequest } from '../../src/storage/storage.js';
 import { type Db, excludingEndpoints, type SqlDialect, type TableRef } from '../sql/dialect.js';
 import type { DeliveryRow } from '../sql/rows.js';
 import { errorCode } from '../sql/transient.js';
+import { SqliteWritePath } from './sqlite-write-path.js';
 
 /**
  * SQLite admits one writer at a time. Every write transaction starts with BEGIN IMMEDIATE,
@@ -56,8 +57,7 @@ const noop = async (): Promise<void> => {};
 export const sqliteDialect: SqlDialect = {
   kind: 'sqlite',
   supportsRowLocks: false,
-  groupCommit: true,
-  dataModifyingCtes: false,
+  createWritePath: (context) => new SqliteWritePath(context, sqliteDialect),
   numberedParameters: false,
   writeTransaction: immediateTransaction,
   // BEGIN IMMEDIATE already serialises every writer, in this process and in any other.

@@ -1,0 +1,123 @@
+import { limitExceeded, WebhookError } from '../../src/errors.js';
+import type { EndpointRecord, EndpointSecret, PausedReason } from '../../src/model.js';
+import type { EndpointPatch } from '../../src/storage/storage.js';
+import { holdDeliveries, notUnderLiveLease, releaseHeld } from './delivery-queries.js';
+import type { Db, SqlDialect } from './dialect.js';
+import { encodeSecrets, endpointFromRow, endpointToRow } from './rows.js';
+
+export function liveEndpointQuery(db: Db, orgId: string, id: string) {
+  return db.selectFrom('hookrelay_endpoints').selectAll().where('id', '=', id).where('org_id', '=', orgId).where('deleted_at', 'is', null);
+}
+
+/** The live endpoint, locked for update where the engine has row locks. */
+function lockedLiveEndpoint(tx: Db, dialect: SqlDialect, orgId: string, id: string) {
+  return liveEndpointQuery(tx, orgId, id)
+    .$if(dialect.supportsRowLocks, (qb) => qb.forUpdate())
+    .executeTakeFirst();
+}
+
+export async function createEndpointIn(tx: Db, dialect: SqlDialect, record: EndpointRecord, limits: { maxPerOrg: number }): Promise<EndpointRecord> {
+  await dialect.lockOrg(tx, record.orgId);
+  // A retry of a create whose commit the client never saw finds its own row: the same endpoint, not a second one.
+  const existing = await tx.selectFrom('hookrelay_endpoints').selectAll().where('id', '=', record.id).executeTakeFirst();
+  if (existing) {
+    if (existing.org_id === record.orgId && Number(existing.created_at) === record.createdAt.getTime()) return endpointFromRow(existing);
+    throw new WebhookError('CONFLICT', 'endpoint id already exists');
+  }
+  // Served by (org_id, id); the org lock makes count-then-insert one step across processes.
+  const { count } = await tx
+    .selectFrom('hookrelay_endpoints')
+    .select((eb) => eb.fn.countAll().as('count'))
+    .where('org_id', '=', record.orgId)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  if (Number(count) >= limits.maxPerOrg) throw limitExceeded(`webhook endpoint limit reached (max ${limits.maxPerOrg})`);
+  await tx.insertInto('hookrelay_endpoints').values(endpointToRow(record)).execute();
+  return structuredClone(record);
+}
+
+export async function updateEndpointIn(tx: Db, dialect: SqlDialect, orgId: string, id: string, patch: EndpointPatch, now: Date): Promise<EndpointRecord | null> {
+  const row = await lockedLiveEndpoint(tx, dialect, orgId, id);
+  if (!row) return null;
+  const e = endpointFromRow(row);
+  const wasStatus = e.status;
+  if (patch.url !== undefined) e.url = patch.url;
+  if (patch.events !== undefined) e.events = [...patch.events];
+  if (patch.description !== undefined) e.description = patch.description;
+  if (patch.filter !== undefined) e.filter = patch.filter ? { ...patch.filter } : null;
+  if (patch.status !== undefined) e.status = patch.status;
+  if (patch.pausedReason !== undefined) e.pausedReason = patch.pausedReason;
+  if (e.status === 'active') e.pausedReason = null;
+  e.updatedAt = now;
+  const { secrets: _secrets, id: _id, org_id: _org, created_at: _created, ...changes } = endpointToRow(e);
+  await tx.updateTable('hookrelay_endpoints').set(changes).where('id', '=', id).execute();
+  if (wasStatus === 'active' && e.status === 'paused') await holdDeliveries(tx, id, now);
+  if (wasStatus === 'paused' && e.status === 'active') {
+    const released = await releaseHeld(tx, id, now);
+    if (released > 0) await dialect.notify?.(tx);
+  }
+  return e;
+}
+
+export async function pauseIn(tx: Db, id: string, reason: PausedReason, now: Date): Promise<EndpointRecord | null> {
+  // The status guard in the WHERE makes the change once: a racing caller updates no row.
+  const row = await tx
+    .updateTable('hookrelay_endpoints')
+    .set({ status: 'paused', paused_reason: reason, updated_at: now.getTime() })
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .where('status', '=', 'active')
+    .returningAll()
+    .executeTakeFirst();
+  if (!row) return null;
+  await holdDeliveries(tx, id, now);
+  return endpointFromRow(row);
+}
+
+export async function deleteEndpointIn(tx: Db, orgId: string, id: string, now: Date): Promise<boolean> {
+  const result = await tx
+    .updateTable('hookrelay_endpoints')
+    .set({ deleted_at: now.getTime(), updated_at: now.getTime() })
+    .where('id', '=', id)
+    .where('org_id', '=', orgId)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) === 0) return false;
+  // Served by (endpoint_id, status). A delivery under a live lease has an attempt in flight:
+  // it stays pending, and its completeAttempt finds the endpoint deleted and cancels it.
+  const nowMs = now.getTime();
+  await tx
+    .updateTable('hookrelay_deliveries')
+    .set({ status: 'cancelled', next_attempt_at: null, lease_token: null, completed_at: nowMs, updated_at: nowMs })
+    .where('endpoint_id', '=', id)
+    .where((eb) => eb.or([eb('status', '=', 'held'), eb.and([eb('status', '=', 'pending'), notUnderLiveLease(eb, nowMs)])]))
+    .execute();
+  return true;
+}
+
+export async function rotateSecretIn(
+  tx: Db,
+  dialect: SqlDialect,
+  orgId: string,
+  id: string,
+  secret: EndpointSecret,
+  previousExpiresAt: Date,
+  now: Date,
+): Promise<EndpointRecord | null> {
+  const row = await lockedLiveEndpoint(tx, dialect, orgId, id);
+  if (!row) return null;
+  const e = endpointFromRow(row);
+  // A retry of a rotation that committed unseen finds its secret already current: nothing to do.
+  if (e.secrets[0]?.secret === secret.secret && e.secrets[0].expiresAt === null) return e;
+  const kept = e.secrets
+    .map((s) => (s.expiresAt === null ? { ...s, expiresAt: previousExpiresAt } : s))
+    .filter((s) => (s.expiresAt as Date).getTime() > now.getTime());
+  e.secrets = [structuredClone(secret), ...kept];
+  e.updatedAt = now;
+  await tx
+    .updateTable('hookrelay_endpoints')
+    .set({ secrets: encodeSecrets(e.secrets), updated_at: now.getTime() })
+    .where('id', '=', id)
+    .execute();
+  return e;
+}
