@@ -2,7 +2,8 @@
 export type FilterValue = string | number | boolean;
 export type EndpointFilter = Record<string, FilterValue>;
 
-export type EndpointStatus = 'active' | 'paused';
+export const ENDPOINT_STATUSES = ['active', 'paused'] as const;
+export type EndpointStatus = (typeof ENDPOINT_STATUSES)[number];
 /** Why an endpoint is paused: by its owner, by exhausted retries, or by a `410 Gone` answer. */
 export type PausedReason = 'manual' | 'failing' | 'gone';
 
@@ -51,7 +52,8 @@ export interface WebhookEvent {
  * - `failed`: every attempt of the retry schedule failed
  * - `cancelled`: its endpoint was deleted before it succeeded
  */
-export type DeliveryStatus = 'pending' | 'held' | 'succeeded' | 'failed' | 'cancelled';
+export const DELIVERY_STATUSES = ['pending', 'held', 'succeeded', 'failed', 'cancelled'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 export interface Delivery {
   id: string;

@@ -29,10 +29,10 @@ import {
   validatePrune,
   validateReplay,
 } from './delivery/delivery-input.js';
-import { TEST_EVENT_TYPE } from './delivery/payload.js';
+import { serializeEvent, TEST_EVENT_TYPE } from './delivery/payload.js';
 import { DeliveryScheduler } from './delivery/scheduler.js';
 import { HttpTransport } from './delivery/transport.js';
-import { isoString } from './iso-time.js';
+import { placeByEndpoint } from './delivery/transitions.js';
 
 export interface ListOptions {
   /** 1..100, default 20. */
@@ -237,7 +237,7 @@ export class WebhookService {
       idempotencyKey: valid.idempotencyKey,
       createdAt: now,
     };
-    this.assertBodySize(event, valid.dataJson);
+    this.assertBodySize(event);
     const endpoints = await this.storage.listSubscribedEndpoints(orgId, event.type);
     const matching = endpoints.filter((e) => !e.deletedAt && filterMatches(e.filter, event.data));
     return this.record(event, matching, options);
@@ -331,35 +331,28 @@ export class WebhookService {
     this.events.off(name, listener);
   }
 
-  private assertBodySize(event: WebhookEvent, dataJson: string): void {
-    // The body is `{"id":…,"type":…,"data":…,"createdAt":…}`; its size follows without building it.
-    const frame = `{"id":${JSON.stringify(event.id)},"type":${JSON.stringify(event.type)},"data":,"createdAt":${JSON.stringify(isoString(event.createdAt))}}`;
-    const bytes = Buffer.byteLength(frame) + Buffer.byteLength(dataJson);
+  private assertBodySize(event: WebhookEvent): void {
+    const bytes = Buffer.byteLength(serializeEvent(event));
     if (bytes > this.options.maxPayloadBytes) throw payloadTooLarge(bytes, this.options.maxPayloadBytes);
   }
 
   private async record(event: WebhookEvent, endpoints: EndpointRecord[], options: EmitOptions): Promise<EmitResult> {
     const now = event.createdAt;
-    const deliveries: Delivery[] = endpoints.map((endpoint) => {
-      const held = endpoint.status === 'paused';
-      return {
-        id: newId('delivery', now.getTime()),
-        orgId: event.orgId,
-        eventId: event.id,
-        endpointId: endpoint.id,
-        eventType: event.type,
-        status: held ? 'held' : 'pending',
-        attemptCount: 0,
-        requeuedAtAttempt: 0,
-        nextAttemptAt: held ? null : now,
-        lastAttemptAt: null,
-        lastStatusCode: null,
-        lastError: null,
-        createdAt: now,
-        updatedAt: now,
-        completedAt: null,
-      };
-    });
+    const deliveries: Delivery[] = endpoints.map((endpoint) => ({
+      id: newId('delivery', now.getTime()),
+      orgId: event.orgId,
+      eventId: event.id,
+      endpointId: endpoint.id,
+      eventType: event.type,
+      ...placeByEndpoint(endpoint, now, now),
+      attemptCount: 0,
+      requeuedAtAttempt: 0,
+      lastAttemptAt: null,
+      lastStatusCode: null,
+      lastError: null,
+      createdAt: now,
+      updatedAt: now,
+    }));
     const write: WriteOptions = options.transaction === undefined ? {} : { transaction: options.transaction };
     const result = await this.storage.insertEvent({ event, deliveries }, write);
     if (result.created && deliveries.some((d) => d.status === 'pending')) this.scheduler.wake();

@@ -10,6 +10,7 @@ import type { ClaimedDelivery, NextDeliveryState, Storage } from '../storage/sto
 import type { DeliveryEmitter } from './delivery-events.js';
 import { serializeEvent } from './payload.js';
 import { decideNext, type RetryConfig } from './retry-policy.js';
+import { isFinished, verdictOf } from './transitions.js';
 import type { HttpTransport, SendResult } from './transport.js';
 import { USER_AGENT } from './user-agent.js';
 import { describeThrown } from '../errors.js';
@@ -52,10 +53,10 @@ export class AttemptRunner {
     const { delivery, endpoint, leaseToken } = claimed;
 
     // The endpoint changed since this delivery was written: record that without an HTTP attempt.
-    if (endpoint.deletedAt || endpoint.status === 'paused') {
-      const stopEndpoint = endpoint.deletedAt ? 'cancelled' : 'held';
-      await storage.completeAttempt({ deliveryId: delivery.id, leaseToken, attempt: null, next: { status: stopEndpoint }, now: new Date(clock.now()) });
-      return { stopEndpoint, retryAt: null };
+    const verdict = verdictOf(endpoint);
+    if (verdict !== 'pending') {
+      await storage.completeAttempt({ deliveryId: delivery.id, leaseToken, attempt: null, next: { status: verdict }, now: new Date(clock.now()) });
+      return { stopEndpoint: verdict, retryAt: null };
     }
 
     const startedAt = clock.now();
@@ -147,7 +148,7 @@ export class AttemptRunner {
     else logger.warn({ ...log, next: next.status, errorMessage: attempt.errorMessage }, 'hookrelay: delivery attempt failed');
     if (!events.has('attempt') && !events.has('success') && !events.has('failure') && !events.has('exhausted')) return;
 
-    const finished = next.status === 'succeeded' || next.status === 'failed' || next.status === 'cancelled';
+    const finished = isFinished(next.status);
     const nextAttemptAt = next.status === 'pending' ? next.nextAttemptAt : null;
     const delivery: Delivery = {
       ...before,

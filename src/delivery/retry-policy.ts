@@ -1,5 +1,4 @@
-import type { PausedReason } from '../model.js';
-import type { NextDeliveryState } from '../storage/storage.js';
+import { afterAttempt, type AttemptTransition } from './transitions.js';
 
 export interface RetryConfig {
   /** Delay before retry n (n = 1 … length), in milliseconds. */
@@ -16,35 +15,23 @@ export interface AttemptResult {
   retryAfter: string | null;
 }
 
-export interface RetryDecision {
-  next: NextDeliveryState;
-  /** Set when the endpoint must be paused after this attempt. */
-  pause: PausedReason | null;
-}
-
 /**
- * What happens after attempt `attemptNumber` (1-based) ended with `result` at `nowMs`.
- *
- * - 2xx: succeeded.
- * - 410 Gone: the receiver says the endpoint no longer exists, so the endpoint pauses at once
- *   (`gone`) and this delivery is held with the others: resuming delivers it.
- * - any other failure after attempt n: when n ≤ schedule.length, due again at now + schedule[n-1]
- *   (or later, when a 429/503 asks for more with `Retry-After`, capped at `maxRetryAfterMs`;
- *   never sooner than the schedule); otherwise the delivery
- *   is failed and the endpoint pauses (`failing`).
+ * What happens after attempt `attemptNumber` (1-based) ended with `result` at `nowMs`: the
+ * delivery state machine decides what (`afterAttempt`); this policy says when the next retry is
+ * due. After attempt n, when n ≤ schedule.length, it is due at now + schedule[n-1] (or later, when
+ * a 429/503 asks for more with `Retry-After`, capped at `maxRetryAfterMs`; never sooner than the
+ * schedule); otherwise there is no retry left.
  */
-export function decideNext(attemptNumber: number, result: AttemptResult, nowMs: number, config: RetryConfig, random: () => number = Math.random): RetryDecision {
-  const status = result.statusCode;
-  if (status !== null && status >= 200 && status < 300) return { next: { status: 'succeeded' }, pause: null };
-  if (status === 410) return { next: { status: 'held' }, pause: 'gone' };
-  if (attemptNumber > config.scheduleMs.length) return { next: { status: 'failed' }, pause: 'failing' };
-
-  const base = config.scheduleMs[attemptNumber - 1] as number;
-  const scheduled = config.jitter > 0 ? Math.max(0, Math.round(base * (1 + config.jitter * (2 * random() - 1)))) : base;
-  // Retry-After only postpones: a receiver answering `Retry-After: 0` (or a past date) to every
-  // attempt would otherwise use up the whole retry budget within milliseconds.
-  const delay = Math.max(scheduled, retryAfterDelay(status, result.retryAfter, nowMs, config.maxRetryAfterMs) ?? 0);
-  return { next: { status: 'pending', nextAttemptAt: new Date(nowMs + delay) }, pause: null };
+export function decideNext(attemptNumber: number, result: AttemptResult, nowMs: number, config: RetryConfig, random: () => number = Math.random): AttemptTransition {
+  return afterAttempt(result.statusCode, () => {
+    if (attemptNumber > config.scheduleMs.length) return null;
+    const base = config.scheduleMs[attemptNumber - 1] as number;
+    const scheduled = config.jitter > 0 ? Math.max(0, Math.round(base * (1 + config.jitter * (2 * random() - 1)))) : base;
+    // Retry-After only postpones: a receiver answering `Retry-After: 0` (or a past date) to every
+    // attempt would otherwise use up the whole retry budget within milliseconds.
+    const delay = Math.max(scheduled, retryAfterDelay(result.statusCode, result.retryAfter, nowMs, config.maxRetryAfterMs) ?? 0);
+    return new Date(nowMs + delay);
+  });
 }
 
 /** The delay a 429/503 asks for, in ms (capped), or null when it asks for none we can read. */
