@@ -111,7 +111,12 @@ const GUARDED = Symbol('hookrelay.errorGuard');
  * rejects the query in flight, which the transient-error retry then handles.
  */
 function guardedPool(pool: PostgresPool): PostgresPool {
-  return {
+  // kysely 0.29 cancels a query through a separate connection made with the pool's `Client` and
+  // `options` (0.28's pool type has neither, hence the casts).
+  const { Client, options } = pool as { Client?: unknown; options?: object };
+  const wrapper = {
+    ...(Client === undefined ? {} : { Client }),
+    options: options ?? {},
     async connect() {
       const client = await pool.connect();
       const guarded = client as typeof client & { [GUARDED]?: true; on?: (event: 'error', listener: () => void) => unknown };
@@ -123,4 +128,5 @@ function guardedPool(pool: PostgresPool): PostgresPool {
     },
     end: () => pool.end(),
   };
+  return wrapper as PostgresPool;
 }
