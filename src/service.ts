@@ -200,7 +200,8 @@ export class WebhookService {
 
   /**
    * Mints a new secret (returned once). The previous one keeps signing alongside it for the
-   * rotation grace period, so receivers can switch without rejecting deliveries.
+   * rotation grace period, so receivers can switch without rejecting deliveries. At most 2
+   * rotated-out secrets sign at once: a rotation beyond that ends the oldest one's grace at once.
    */
   async rotate(orgId: string, id: string): Promise<EndpointWithSecret> {
     assertOrgId(orgId);

@@ -1,5 +1,6 @@
 import { limitExceeded, WebhookError } from '../../src/errors.js';
 import type { EndpointRecord, EndpointSecret, PausedReason } from '../../src/model.js';
+import { rotateSecrets } from '../../src/signing/secret-rotation.js';
 import type { EndpointPatch } from '../../src/storage/storage.js';
 import { holdDeliveries, notUnderLiveLease, releaseHeld } from './delivery-queries.js';
 import type { Db, SqlDialect } from './dialect.js';
@@ -109,10 +110,7 @@ export async function rotateSecretIn(
   const e = endpointFromRow(row);
   // A retry of a rotation that committed unseen finds its secret already current: nothing to do.
   if (e.secrets[0]?.secret === secret.secret && e.secrets[0].expiresAt === null) return e;
-  const kept = e.secrets
-    .map((s) => (s.expiresAt === null ? { ...s, expiresAt: previousExpiresAt } : s))
-    .filter((s) => (s.expiresAt as Date).getTime() > now.getTime());
-  e.secrets = [structuredClone(secret), ...kept];
+  e.secrets = rotateSecrets(e.secrets, structuredClone(secret), previousExpiresAt, now);
   e.updatedAt = now;
   await tx
     .updateTable('hookrelay_endpoints')

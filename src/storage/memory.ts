@@ -14,6 +14,7 @@ import { limitExceeded, WebhookError } from '../errors.js';
 import { type DueEntry, GroupedDueIndex } from './due-queue.js';
 import { copyAttempt, copyDate, copyDelivery, copyEndpoint } from './memory-copies.js';
 import type { Attempt, Delivery, DeliveryWithAttempts, EndpointRecord, EndpointSecret, PausedReason, WebhookEvent } from '../model.js';
+import { rotateSecrets } from '../signing/secret-rotation.js';
 import type {
   ClaimedDelivery,
   ClaimRequest,
@@ -138,10 +139,7 @@ export class MemoryStorage implements Storage {
   async rotateSecret(orgId: string, id: string, secret: EndpointSecret, previousExpiresAt: Date, now: Date): Promise<EndpointRecord | null> {
     const e = this.liveEndpoint(orgId, id);
     if (!e) return null;
-    const kept = e.secrets
-      .map((s) => (s.expiresAt === null ? { ...s, expiresAt: previousExpiresAt } : s))
-      .filter((s) => (s.expiresAt as Date).getTime() > now.getTime());
-    const rotated = copyEndpoint({ ...e, secrets: [secret, ...kept], updatedAt: now });
+    const rotated = copyEndpoint({ ...e, secrets: rotateSecrets(e.secrets, secret, previousExpiresAt, now), updatedAt: now });
     this.endpoints.set(id, rotated);
     return copyEndpoint(rotated);
   }

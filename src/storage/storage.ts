@@ -183,7 +183,8 @@ export interface Storage {
 
   /**
    * Makes `secret` the endpoint's current secret. The previous current secret expires at
-   * `previousExpiresAt`; secrets already expired at `now` are dropped. Returns null when absent.
+   * `previousExpiresAt`; secrets already expired at `now` are dropped, and at most the 2 newest
+   * rotated-out ones are kept: the list is what `rotateSecrets` returns. Returns null when absent.
    */
   rotateSecret(orgId: string, id: string, secret: EndpointSecret, previousExpiresAt: Date, now: Date): Promise<EndpointRecord | null>;
 

@@ -81,4 +81,10 @@ describe('activeSigningSecrets', () => {
     expect(activeSigningSecrets(secrets, t(20))).toEqual(['current', 'old']);
     expect(activeSigningSecrets(secrets, t(100).getTime())).toEqual(['current']);
   });
+
+  it('signs with at most the 3 newest unexpired secrets, also for a list stored before rotations were bounded', () => {
+    const now = Date.UTC(2026, 0, 2);
+    const stored = Array.from({ length: 10 }, (_, i) => ({ secret: `whsec_${Buffer.alloc(32, i).toString('base64')}`, createdAt: new Date(now - (10 - i) * 1000), expiresAt: i === 9 ? null : new Date(now + 3_600_000) }));
+    expect(activeSigningSecrets(stored, now)).toEqual([stored[9]!.secret, stored[8]!.secret, stored[7]!.secret]);
+  });
 });

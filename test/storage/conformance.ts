@@ -362,6 +362,27 @@ export function describeStorageConformance(name: string, open: () => Promise<Sto
         expect((await storage().getEndpoint(ORG_A, endpoint.id))?.secrets).toEqual(r3?.secrets);
       });
 
+      // Issue 25: "At most a small number of secrets sign at once (the current one plus 2 rotated-out
+      // ones). A rotation beyond that expires the oldest at once."
+      it('keeps the current secret and the 2 newest rotated-out ones: a rotation beyond that drops the oldest at once', async () => {
+        const grace = 86_400_000;
+        const endpoint = await addEndpoint();
+        const minted: { secret: string; createdAt: Date; expiresAt: null }[] = [endpoint.secrets[0]! as { secret: string; createdAt: Date; expiresAt: null }];
+        let rotated: EndpointRecord | null = null;
+        for (let i = 1; i <= 1_000; i++) {
+          const next = { secret: secretValue(), createdAt: at(i), expiresAt: null };
+          minted.push(next);
+          rotated = await storage().rotateSecret(ORG_A, endpoint.id, next, at(i + grace), at(i));
+          expect(rotated?.secrets.length).toBeLessThanOrEqual(3);
+        }
+        // All 1,000 rotations happened within one grace period: only the count bounds the list.
+        expect(rotated?.secrets).toEqual([minted[1_000], { ...minted[999], expiresAt: at(1_000 + grace) }, { ...minted[998], expiresAt: at(999 + grace) }]);
+        expect((await storage().getEndpoint(ORG_A, endpoint.id))?.secrets).toEqual(rotated?.secrets);
+        await addEvent(ORG_A, [endpoint], at(2_000));
+        const [claimed] = await claim(at(2_000));
+        expect(claimed!.endpoint.secrets).toEqual(rotated?.secrets);
+      }, 120_000);
+
       it('answers null for another org or a deleted endpoint and keeps the secrets', async () => {
         const endpoint = await addEndpoint();
         const next = { secret: secretValue(), createdAt: at(5), expiresAt: null };
