@@ -28,13 +28,15 @@ export type {
 export { TEST_EVENT_TYPE } from './delivery/payload.js';
 export { checkAddress } from './net/address-policy.js';
 export type { AddressVerdict } from './net/address-policy.js';
-export { createWebhookHandler, DEFAULT_SCOPES, DEFAULT_BODY_LIMIT } from './http/index.js';
+export { webhookApi, DEFAULT_SCOPES, DEFAULT_BODY_LIMIT } from './http/index.js';
 export type {
-  WebhookHttpHandler,
+  WebhookApi,
+  ApiRoute,
+  ApiPath,
+  RouteRequest,
   WebhookHttpOptions,
   Authenticate,
   Principal,
-  HttpRequest,
   HttpResponse,
   RequestBody,
   WireFormat,

@@ -1,6 +1,8 @@
 /**
  * Requests per second through the Express router and the Fastify plugin beside a bare route of
- * the same framework returning the same JSON, measured with autocannon in the same run. The
+ * the same framework making the same service call (`service.get`, `service.create`), measured
+ * with autocannon in the same run; "ceiling" rows put that bare route beside one that only
+ * returns the same JSON. The
  * servers run in a child process; autocannon runs here. Rounds alternate which side goes first
  * and each figure is the median of its rounds, so drift hits both sides alike.
  *
@@ -37,7 +39,7 @@ type Autocannon = (options: {
 // autocannon ships no types; this is the part of its API used here.
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
-const TARGET = 0.7;
+const TARGET = 0.9;
 const CONNECTIONS = 10;
 
 type Side = 'Ours' | 'Bare' | 'Work' | 'Busy';
@@ -164,12 +166,11 @@ export async function runHttpBench(opts: BenchOptions & { calibrateMicros?: numb
         return found;
       };
       const cases = [
-        { method: 'GET', path: `/v1/webhooks/${servers.endpointId}`, label: 'GET /webhooks/:id', baseline: 'Bare', baselineName: `bare ${framework} route`, target: TARGET },
-        { method: 'POST', path: '/v1/webhooks', label: 'POST /webhooks', baseline: 'Bare', baselineName: `bare ${framework} route`, target: TARGET },
-        // Not a target: the same create behind a bare route shows what the HTTP layer itself adds.
-        { method: 'POST', path: '/v1/webhooks', label: 'POST /webhooks (same create)', baseline: 'Work', baselineName: `bare ${framework} route + service.create`, target: undefined },
-        // Not hookrelay's HTTP layer: the bare route plus the create alone, against the bare route.
-        // It bounds what any adapter can reach on POST here, as one whose own cost is zero would.
+        { method: 'GET', path: `/v1/webhooks/${servers.endpointId}`, label: 'GET /webhooks/:id', baseline: 'Work', baselineName: `bare ${framework} route + service.get`, target: TARGET },
+        { method: 'POST', path: '/v1/webhooks', label: 'POST /webhooks', baseline: 'Work', baselineName: `bare ${framework} route + service.create`, target: TARGET },
+        // Not hookrelay's HTTP layer: the bare route making the service call, against one only
+        // returning the same JSON. It shows what the call itself costs on this machine.
+        { method: 'GET', path: `/v1/webhooks/${servers.endpointId}`, label: 'GET /webhooks/:id, ceiling (not the adapter): bare route + service.get', side: 'Work', baseline: 'Bare', baselineName: `bare ${framework} route`, target: undefined },
         { method: 'POST', path: '/v1/webhooks', label: 'POST /webhooks, ceiling (not the adapter): bare route + service.create', side: 'Work', baseline: 'Bare', baselineName: `bare ${framework} route`, target: undefined },
       ] as Case[];
       if (calibrate > 0) {
@@ -214,7 +215,7 @@ export async function runHttpBench(opts: BenchOptions & { calibrateMicros?: numb
             baselineName: c.baselineName,
             unit: 'req/s',
             ratio: Math.round((o / b) * 100) / 100,
-            ...(target !== undefined ? { target: `≥ ${target}× bare ${framework}`, met: o / b >= target } : {}),
+            ...(target !== undefined ? { target: `≥ ${target}× ${c.baselineName}`, met: o / b >= target } : {}),
           });
         }
       }

@@ -2,8 +2,9 @@
  * The servers under test for one framework (argv[2]: `express` or `fastify`), run in a child
  * process of their own so the load generator gets the other core and neither framework's JIT
  * state or heap colours the other's figures. Three servers: ours (the router or plugin), a bare
- * route answering the very JSON ours answers (no auth, storage or validation), and a bare route
- * doing the same `service.create` (to isolate what the HTTP layer itself costs); with
+ * route answering the very JSON ours answers (no auth, storage or validation), and bare routes
+ * making the same service calls (`service.get`, `service.create`), the baseline the targets are
+ * judged against: what a host writing the route by hand would have; with
  * HOOKRELAY_BENCH_BUSY_US set, a fourth: a bare route spending that much CPU first. hookrelay is the
  * built package (dist/), not the sources through tsx, whose transform adds work the build has not
  * (esbuild's keepNames wraps inner functions in `__name` calls, about 2% of a request's handler time).
@@ -61,11 +62,17 @@ function swappableStorage(): { storage: Storage; swap(next: Storage): void } {
   return { storage: storage as unknown as Storage, swap };
 }
 
+/** The service calls ours makes for `GET /webhooks/:id` and `POST /webhooks`, made by the bare "work" routes. */
+interface ServiceCalls {
+  get(id: string): Promise<unknown>;
+  create(body: unknown): Promise<unknown>;
+}
+
 interface Apps {
   /** Starts the router or plugin; resolves with its port. */
   ours(): Promise<number>;
-  /** Starts the bare routes answering `getJson` / `postJson`, and the bare route calling `create`. */
-  bare(getJson: unknown, postJson: unknown, create: (body: unknown) => Promise<unknown>): Promise<{ bare: number; work: number }>;
+  /** Starts the bare routes answering `getJson` / `postJson`, and the bare routes making the same service calls. */
+  bare(getJson: unknown, postJson: unknown, calls: ServiceCalls): Promise<{ bare: number; work: number }>;
   /** Starts a bare POST route that spends `micros` of CPU before answering `postJson` (calibration). */
   busy(postJson: unknown, micros: number): Promise<number>;
 }
@@ -116,7 +123,7 @@ function expressApps(service: WebhookService): Apps {
       app.use('/v1', webhookRouter(service, { authenticate }));
       return listenExpress(app);
     },
-    async bare(getJson, postJson, create) {
+    async bare(getJson, postJson, calls) {
       const bare = express();
       bare.get('/v1/webhooks/:id', (_req, res) => {
         res.json(getJson);
@@ -125,8 +132,11 @@ function expressApps(service: WebhookService): Apps {
         res.status(201).json(postJson);
       });
       const work = express();
+      work.get('/v1/webhooks/:id', (req, res, next) => {
+        calls.get(req.params.id).then((out) => res.json(out), next);
+      });
       work.post('/v1/webhooks', express.json(), (req, res, next) => {
-        create(req.body).then((out) => res.status(201).json(out), next);
+        calls.create(req.body).then((out) => res.status(201).json(out), next);
       });
       return { bare: await listenExpress(bare), work: await listenExpress(work) };
     },
@@ -148,12 +158,13 @@ function fastifyApps(service: WebhookService): Apps {
       await app.register(webhookPlugin, { service, authenticate, prefix: '/v1' });
       return listenFastify(app);
     },
-    async bare(getJson, postJson, create) {
+    async bare(getJson, postJson, calls) {
       const bare = Fastify();
       bare.get('/v1/webhooks/:id', async () => getJson);
       bare.post('/v1/webhooks', async (_request, reply) => reply.code(201).send(postJson));
       const work = Fastify();
-      work.post('/v1/webhooks', async (request, reply) => reply.code(201).send(await create(request.body)));
+      work.get<{ Params: { id: string } }>('/v1/webhooks/:id', async (request) => calls.get(request.params.id));
+      work.post('/v1/webhooks', async (request, reply) => reply.code(201).send(await calls.create(request.body)));
       return { bare: await listenFastify(bare), work: await listenFastify(work) };
     },
     async busy(postJson, micros) {
@@ -183,11 +194,14 @@ async function main(framework: string): Promise<void> {
   const base = `http://127.0.0.1:${ours}/v1`;
   const getJson: unknown = await (await fetch(`${base}/webhooks/${endpoint.id}`, { headers: requestHeaders })).json();
   const postJson: unknown = await (await fetch(`${base}/webhooks`, { method: 'POST', headers: requestHeaders, body: CREATE_BODY })).json();
-  const create = async (body: unknown) => {
-    const { endpoint: created, secret } = await service.create(nextOrg(), body as Parameters<WebhookService['create']>[1]);
-    return { ...created, secret };
+  const calls: ServiceCalls = {
+    get: (id) => service.get(principal.orgId, id),
+    async create(body) {
+      const { endpoint: created, secret } = await service.create(nextOrg(), body as Parameters<WebhookService['create']>[1]);
+      return { ...created, secret };
+    },
   };
-  const { bare, work } = await apps.bare(getJson, postJson, create);
+  const { bare, work } = await apps.bare(getJson, postJson, calls);
 
   process.on('message', async (message) => {
     if (message === 'reset') {

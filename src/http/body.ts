@@ -10,7 +10,7 @@ export function payloadTooLarge(limit: number): WebhookError {
 
 /**
  * No body on the wire (HTTP/1.1: neither Transfer-Encoding nor a Content-Length other than 0),
- * the test Fastify itself applies; the Express adapter uses it too, so both agree.
+ * the test Fastify itself applies; the Express router uses it too, so both agree.
  */
 export function hasNoBody(headers: Readonly<Record<string, string | string[] | undefined>>): boolean {
   const length = headers['content-length'];
@@ -58,6 +58,17 @@ export function isJsonContentType(contentType: string | undefined): boolean {
   return true;
 }
 
+/** Refuses (415) a body that is not `application/json` or is compressed: the API reads neither. */
+export function requireJsonMediaType(headers: Readonly<Record<string, string | string[] | undefined>>): void {
+  if (!isJsonContentType(header(headers, 'content-type'))) {
+    throw new WebhookError('UNSUPPORTED_MEDIA_TYPE', 'request body must be application/json');
+  }
+  const encoding = header(headers, 'content-encoding');
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+    throw new WebhookError('UNSUPPORTED_MEDIA_TYPE', 'compressed request bodies are not accepted');
+  }
+}
+
 /**
  * Turns a request body into a JSON value: `undefined` when there is none, otherwise the parsed
  * value. A body that is present must be `application/json` (415), uncompressed (415), valid
@@ -69,13 +80,7 @@ export function parseJsonBody(
   limit: number,
 ): unknown {
   if (body.kind === 'empty' || (body.kind === 'bytes' && body.bytes.length === 0)) return undefined;
-  if (!isJsonContentType(header(headers, 'content-type'))) {
-    throw new WebhookError('UNSUPPORTED_MEDIA_TYPE', 'request body must be application/json');
-  }
-  const encoding = header(headers, 'content-encoding');
-  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
-    throw new WebhookError('UNSUPPORTED_MEDIA_TYPE', 'compressed request bodies are not accepted');
-  }
+  requireJsonMediaType(headers);
   if (body.kind === 'parsed') return body.value;
   if (body.bytes.length > limit) throw payloadTooLarge(limit);
   const text = decodeUtf8(body.bytes);

@@ -1,4 +1,4 @@
-export { createWebhookHandler, DEFAULT_SCOPES } from './handler.js';
-export type { WebhookHttpHandler } from './handler.js';
+export { webhookApi, DEFAULT_SCOPES } from './api.js';
+export type { ApiPath, ApiRoute, WebhookApi } from './api.js';
 export { DEFAULT_BODY_LIMIT } from './body.js';
-export type { Authenticate, HttpRequest, HttpResponse, Principal, RequestBody, WebhookHttpOptions, WireFormat } from './types.js';
+export type { Authenticate, HttpResponse, Principal, RequestBody, RouteRequest, WebhookHttpOptions, WireFormat } from './types.js';

@@ -24,30 +24,29 @@ export interface WebhookHttpOptions<Req> {
   bodyLimit?: number;
 }
 
-/** A request body as the adapter has it: raw bytes, already parsed by the host, or absent. */
+/** A request body as the framework read it: raw bytes, a value a host parser already made, or absent. */
 export type RequestBody =
   | { kind: 'bytes'; bytes: Uint8Array }
   | { kind: 'parsed'; value: unknown }
   | { kind: 'empty' };
 
-/** What an adapter hands the shared handler; nothing framework-specific but `native`. */
-export interface HttpRequest<Req> {
-  method: string;
-  /**
-   * Path below the mount point, starting with `/`, without the query string, as sent: the
-   * handler decodes each segment's percent-escapes once, so adapters must not decode it.
-   */
-  path: string;
-  /** The raw query string, without the leading `?` (may be empty). */
+/** A request the framework has routed: what a route's `answer` needs, and nothing framework-specific but `native`. */
+export interface RouteRequest<Req> {
+  /** The path's parameters (`id` for `:id`), each percent-decoded once by the framework. */
+  params: Readonly<Record<string, string>>;
+  /** The raw query string, without the leading `?` (may be empty); the API reads it itself. */
   query: string;
   headers: Readonly<Record<string, string | string[] | undefined>>;
   /**
-   * Reads the body; called only by routes that take one, and only after authentication.
-   * Rejects with a `WebhookError` (PAYLOAD_TOO_LARGE, BAD_REQUEST) when it cannot be read.
+   * The body; called only by routes that take one, and only after authentication. Throws or
+   * rejects with a `WebhookError` (PAYLOAD_TOO_LARGE, BAD_REQUEST) when it could not be read.
    */
-  readBody(): Promise<RequestBody>;
+  body(): RequestBody | Promise<RequestBody>;
   /** The framework's request object, passed to `authenticate`. */
   native: Req;
+  /** Method and path as sent, for the log line of an unexpected error. */
+  method: string;
+  url: string;
 }
 
 export interface HttpResponse {
