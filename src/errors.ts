@@ -73,3 +73,16 @@ export function describeThrown(thrown: unknown, fallback = 'a value that cannot 
     return fallback;
   }
 }
+
+/**
+ * A wrong option or argument given by the host's code (service options, a signing scheme's
+ * options, `verifyWebhook`'s arguments); the message names each option and its problem.
+ */
+export class InvalidOptionsError extends TypeError {
+  override readonly name = 'InvalidOptionsError';
+  readonly issues: { option: string; message: string }[];
+  constructor(issues: { option: string; message: string }[]) {
+    super(`invalid hookrelay options: ${issues.map((i) => `${i.option} ${i.message}`).join('; ')}`);
+    this.issues = issues;
+  }
+}

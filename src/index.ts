@@ -1,9 +1,9 @@
 export { WebhookService } from './service.js';
 export type { EndpointWithSecret, ListOptions } from './service.js';
 export type { WebhookServiceOptions, EndpointPausedInfo } from './options.js';
-export { InvalidOptionsError, DEFAULT_RETRY_SCHEDULE } from './options.js';
+export { DEFAULT_RETRY_SCHEDULE } from './options.js';
 export type { CreateEndpointInput, UpdateEndpointInput } from './endpoints.js';
-export { WebhookError, ERROR_STATUS, isWebhookError } from './errors.js';
+export { WebhookError, InvalidOptionsError, ERROR_STATUS, isWebhookError } from './errors.js';
 export type { WebhookErrorCode, ErrorDetails } from './errors.js';
 export type * from './model.js';
 export type * from './storage/storage.js';

@@ -2,11 +2,13 @@ import { z } from 'zod';
 import { EVENT_TYPE_PATTERN } from './catalog.js';
 import type { Clock } from './clock.js';
 import { type Duration, parseDuration } from './duration.js';
+import { InvalidOptionsError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { Resolver } from './net/guarded-lookup.js';
 import type { Endpoint, PausedReason } from './model.js';
 import type { SigningScheme } from './signing/scheme.js';
 import type { Storage } from './storage/storage.js';
+import { durationSchema } from './validation/duration.js';
 
 export interface EndpointPausedInfo {
   endpoint: Endpoint;
@@ -85,10 +87,6 @@ export interface WebhookServiceOptions {
 }
 
 const fn = (what: string) => z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', { message: `must be a function (${what})` });
-
-const durationSchema = z.union([z.number(), z.string()]).refine((v) => parseDuration(v) !== undefined, {
-  message: "must be milliseconds or a duration like '200ms', '1s', '2m', '1h'",
-});
 
 /** Node's timers hold at most 2^31 − 1 ms; a longer one fires after 1 ms instead, so the loop would spin. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -220,16 +218,6 @@ export interface ResolvedOptions {
 
 export const DEFAULT_RETRY_SCHEDULE = ['1s', '5s', '30s', '2m', '10m'] as const;
 export const DEFAULT_API_VERSION = '2026-04-01';
-
-/** Thrown by the constructor for a wrong option; the message names the option. */
-export class InvalidOptionsError extends TypeError {
-  override readonly name = 'InvalidOptionsError';
-  readonly issues: { option: string; message: string }[];
-  constructor(issues: { option: string; message: string }[]) {
-    super(`invalid hookrelay options: ${issues.map((i) => `${i.option} ${i.message}`).join('; ')}`);
-    this.issues = issues;
-  }
-}
 
 const ms = (value: Duration | undefined, fallback: Duration): number => parseDuration(value ?? fallback) as number;
 

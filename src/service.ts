@@ -1,12 +1,6 @@
 import { Catalog } from './catalog.js';
 import { type Clock, systemClock } from './clock.js';
-import {
-  type CreateEndpointInput,
-  type UpdateEndpointInput,
-  toPublicEndpoint,
-  validateCreate,
-  validateUpdate,
-} from './endpoints.js';
+import { type CreateEndpointInput, type UpdateEndpointInput, filterMatches, toPublicEndpoint } from './endpoints.js';
 import { WebhookError, notFound, validationFailed } from './errors.js';
 import { isId, newId } from './ids.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -14,25 +8,18 @@ import type { Delivery, DeliveryWithAttempts, Endpoint, EndpointRecord, Page, We
 import { type ResolvedOptions, type WebhookServiceOptions, resolveOptions } from './options.js';
 import { generateSecret } from './secrets.js';
 import type { EndpointPatch, Storage, WriteOptions } from './storage/storage.js';
-import { filterMatches, hasUnstorableText, UNSTORABLE_TEXT_PROBLEM } from './endpoints.js';
 import { standardWebhooks } from './signing/standard-webhooks.js';
 import { AttemptRunner } from './delivery/attempt-runner.js';
 import { DeliveryEmitter, type DeliveryEventName, type DeliveryListener } from './delivery/delivery-events.js';
-import {
-  type EmitInput,
-  type ListDeliveriesOptions,
-  type PruneOptions,
-  type ReplayOptions,
-  payloadTooLarge,
-  validateDeliveryFilter,
-  validateEmit,
-  validatePrune,
-  validateReplay,
-} from './delivery/delivery-input.js';
+import { type EmitInput, type ListDeliveriesOptions, type PruneOptions, type ReplayOptions, payloadTooLarge } from './delivery/delivery-input.js';
 import { serializeEvent, TEST_EVENT_TYPE } from './delivery/payload.js';
 import { DeliveryScheduler } from './delivery/scheduler.js';
 import { HttpTransport } from './delivery/transport.js';
 import { placeByEndpoint } from './delivery/transitions.js';
+import { validateEmit, validateListDeliveries, validateListEndpoints, validatePrune, validateReplay } from './validation/delivery.js';
+import { validateCreate, validateUpdate } from './validation/endpoint.js';
+import { DEFAULT_PAGE_SIZE } from './validation/page.js';
+import { hasUnstorableText, UNSTORABLE_TEXT_PROBLEM } from './validation/text.js';
 
 export interface ListOptions {
   /** 1..100, default 20. */
@@ -62,8 +49,6 @@ export interface EmitOptions {
 }
 
 const MAX_ORG_ID_LENGTH = 255;
-export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_PAGE_SIZE = 100;
 
 /**
  * The one façade a host uses: endpoint management, event emission and the delivery
@@ -159,7 +144,7 @@ export class WebhookService {
   /** Endpoints newest first, a page at a time; stable while new endpoints are created. */
   async list(orgId: string, options: ListOptions = {}): Promise<Page<Endpoint>> {
     assertOrgId(orgId);
-    const { limit, beforeId } = parsePage(options, 'endpoint');
+    const { limit = DEFAULT_PAGE_SIZE, cursor: beforeId } = validateListEndpoints(options);
     // One extra row tells whether another page exists without a count query.
     const rows = await this.storage.listEndpoints(orgId, { limit: limit + 1, ...(beforeId ? { beforeId } : {}) });
     const data = rows.slice(0, limit).map(toPublicEndpoint);
@@ -282,8 +267,7 @@ export class WebhookService {
   /** Deliveries newest first, filtered, a page at a time. */
   async listDeliveries(orgId: string, options: ListDeliveriesOptions = {}): Promise<Page<Delivery>> {
     assertOrgId(orgId);
-    const filter = validateDeliveryFilter(options);
-    const { limit, beforeId } = parsePage(options, 'delivery');
+    const { limit = DEFAULT_PAGE_SIZE, cursor: beforeId, ...filter } = validateListDeliveries(options);
     const rows = await this.storage.listDeliveries(orgId, { ...filter, limit: limit + 1, ...(beforeId ? { beforeId } : {}) });
     const data = rows.slice(0, limit);
     return { data, nextCursor: rows.length > limit ? (data[data.length - 1]?.id ?? null) : null };
@@ -380,17 +364,6 @@ export function assertOrgId(orgId: unknown): asserts orgId is string {
     throw validationFailed({ orgId: `must be a non-empty string of at most ${MAX_ORG_ID_LENGTH} characters` });
   }
   if (hasUnstorableText(orgId)) throw validationFailed({ orgId: UNSTORABLE_TEXT_PROBLEM });
-}
-
-/** Validates `limit` and `cursor`; the cursor is the id of the last row of the previous page. */
-export function parsePage(options: ListOptions | null | undefined, kind: 'endpoint' | 'delivery'): { limit: number; beforeId: string | undefined } {
-  const limit = options?.limit ?? DEFAULT_PAGE_SIZE;
-  const details: Record<string, string> = {};
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) details.limit = `must be an integer from 1 to ${MAX_PAGE_SIZE}`;
-  const cursor = options?.cursor ?? undefined;
-  if (cursor !== undefined && !isId(kind, cursor)) details.cursor = 'is not a cursor this API returned';
-  if (Object.keys(details).length) throw validationFailed(details);
-  return { limit, beforeId: cursor };
 }
 
 export { WebhookError };

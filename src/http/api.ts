@@ -1,8 +1,7 @@
-import { hasUnstorableText } from '../endpoints.js';
-import { WebhookError } from '../errors.js';
+import { InvalidOptionsError, WebhookError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { InvalidOptionsError } from '../options.js';
 import type { WebhookService } from '../service.js';
+import { hasUnstorableText } from '../validation/text.js';
 import { DEFAULT_BODY_LIMIT, parseJsonBody } from './body.js';
 import { errorResponse, jsonResponse, requestIdFor } from './envelope.js';
 import { type Route, ROUTES } from './route-table.js';

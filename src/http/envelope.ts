@@ -1,7 +1,7 @@
 import { ERROR_STATUS, type ErrorDetails, WebhookError, type WebhookErrorCode, describeThrown, isWebhookError } from '../errors.js';
 import { newUlid } from '../ids.js';
 import type { Logger } from '../logger.js';
-import { setDetail } from './input.js';
+import { setDetail } from '../validation/issues.js';
 import type { HttpResponse } from './types.js';
 
 /** A caller's own request id is echoed only when it is short and plain enough to log and return safely. */

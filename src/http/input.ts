@@ -1,14 +1,7 @@
-import { isPlainObject } from '../endpoints.js';
 import { type ErrorDetails, WebhookError, isWebhookError, validationFailed } from '../errors.js';
+import { setDetail } from '../validation/issues.js';
+import { isPlainObject } from '../validation/text.js';
 import type { Field, Wire } from './wire-format.js';
-
-/**
- * Records a problem under the caller's own key. `defineProperty`, because a plain assignment of
- * a `__proto__` key would set the prototype instead and lose the problem.
- */
-export function setDetail(details: ErrorDetails, key: string, reason: string): void {
-  Object.defineProperty(details, key.slice(0, 100), { value: reason, enumerable: true, writable: true, configurable: true });
-}
 
 /** The body as an object, or VALIDATION_FAILED `details.body` (also for a missing body). */
 export function requireObject(body: unknown): Record<string, unknown> {
@@ -100,38 +93,4 @@ export function readQuery(query: string, allowed: readonly Field[], wire: Wire):
   }
   if (Object.keys(details).length) throw validationFailed(details);
   return out;
-}
-
-/** `limit` from the query: digits only, range checked by the service. */
-export function parseLimit(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d{1,4}$/.test(value)) throw validationFailed({ limit: 'must be an integer from 1 to 100' });
-  return Number(value);
-}
-
-/**
- * An ISO-8601 date (`2026-04-26`, midnight UTC) or timestamp with a zone (`2026-04-26T12:00:00Z`).
- * A timestamp without a zone is refused: it would mean the server's local time.
- */
-export function parseTimestamp(value: unknown, field: string): Date {
-  if (
-    typeof value !== 'string' ||
-    !/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/i.test(value) ||
-    Number.isNaN(Date.parse(value)) ||
-    !isCalendarDate(value)
-  ) {
-    throw validationFailed({ [field]: 'must be an ISO-8601 date or timestamp with a time zone, e.g. 2026-04-26T12:00:00Z' });
-  }
-  return new Date(value);
-}
-
-/** True when the leading `YYYY-MM-DD` names a day that exists: `Date.parse` rolls `2026-02-30` over to March 2. */
-function isCalendarDate(value: string): boolean {
-  const year = Number(value.slice(0, 4));
-  const month = Number(value.slice(5, 7));
-  const day = Number(value.slice(8, 10));
-  const date = new Date(0);
-  // Not Date.UTC, which reads years 0–99 as 1900–1999.
-  date.setUTCFullYear(year, month - 1, day);
-  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }

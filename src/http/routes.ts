@@ -1,7 +1,9 @@
-import { validateCreate, validateUpdate } from '../endpoints.js';
 import type { CreateEndpointInput, UpdateEndpointInput } from '../endpoints.js';
 import type { WebhookService } from '../service.js';
-import { call, parseLimit, readBodyFields, readQuery, requireNoInput } from './input.js';
+import { endpointListQuerySchema } from '../validation/delivery.js';
+import { validateCreate, validateUpdate } from '../validation/endpoint.js';
+import { parseInput } from '../validation/issues.js';
+import { call, readBodyFields, readQuery, requireNoInput } from './input.js';
 import type { Field, Wire } from './wire-format.js';
 
 export type Access = 'read' | 'write';
@@ -65,7 +67,7 @@ export const ENDPOINT_ROUTES: readonly Route[] = [
     body: 'none',
     async run({ service, orgId, query, wire }) {
       const q = readQuery(query, PAGE_FIELDS, wire);
-      const page = await call(wire, () => service.list(orgId, { limit: parseLimit(q.limit), cursor: q.cursor ?? null }));
+      const page = await call(wire, () => service.list(orgId, parseInput(endpointListQuerySchema, q)));
       return ok(wire.page(page.data, page.nextCursor, (e) => wire.endpoint(e)));
     },
   },

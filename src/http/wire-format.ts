@@ -1,6 +1,5 @@
 import type { Attempt, Delivery, DeliveryWithAttempts, Endpoint, WebhookEvent } from '../model.js';
 import type { WireFormat } from './types.js';
-import { isoString } from '../iso-time.js';
 
 /** Every field name the API reads or writes, in the core's camelCase. */
 const FIELDS = [
@@ -66,7 +65,7 @@ function namesFor(format: WireFormat): Names {
   return names;
 }
 
-const iso = (date: Date | null): string | null => (date ? isoString(date) : null);
+const iso = (date: Date | null): string | null => (date ? date.toISOString() : null);
 
 /**
  * Converts between the core's objects and the wire in one casing. Only field names are

@@ -1,5 +1,5 @@
 import { type KeyObject, createSecretKey } from 'node:crypto';
-import { InvalidOptionsError } from '../options.js';
+import { InvalidOptionsError } from '../errors.js';
 
 /**
  * Turns secret strings into HMAC key objects once and keeps them in a bounded, least-recently-used-ish

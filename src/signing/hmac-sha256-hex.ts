@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { InvalidOptionsError } from '../options.js';
+import { InvalidOptionsError } from '../errors.js';
 import { secretStringKeys } from './hmac-keys.js';
 import type { SignInput, VerifyInput, VerifyingScheme } from './scheme.js';
 import { checkTimestamp } from './timestamp.js';

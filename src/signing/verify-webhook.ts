@@ -1,4 +1,4 @@
-import { InvalidOptionsError } from '../options.js';
+import { InvalidOptionsError } from '../errors.js';
 import { type ReceivedHeaders, headerReader } from './received-headers.js';
 import type { VerifyingScheme } from './scheme.js';
 import { standardWebhooks } from './standard-webhooks.js';

@@ -1,6 +1,5 @@
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_URL_LENGTH, parsedUrlProblem, urlProblem } from '../../src/endpoints.js';
+import { MAX_URL_LENGTH } from '../../src/validation/url.js';
 import { ORG, endpointService } from '../support/endpoint-service.js';
 import { rejectsValidation } from '../support/webhook-error-assertions.js';
 
@@ -122,56 +121,15 @@ describe('url must not target this machine or a private network (unless delivery
 
   it('accepts all of them with delivery.allowPrivateNetworks, and local http with allowHttp too', async () => {
     const { service } = endpointService({ delivery: { allowPrivateNetworks: true, allowHttp: true }, limits: { maxEndpointsPerOrg: 100 } });
+    // Hosts written with non-ASCII characters are stored as the URL parser serializes them (issue 25).
+    const calledAs: Record<string, string> = { 'https://127。0。0。1/hook': 'https://127.0.0.1/hook', 'https://ⓛⓞⓒⓐⓛⓗⓞⓢⓣ/hook': 'https://localhost/hook' };
     for (const url of [...NON_PUBLIC_HOSTS, ...LOCAL_NAMES, 'http://127.0.0.1:3000/hook', 'http://localhost:3000/hook']) {
-      expect((await service.create(ORG, { url, events: EVENTS })).endpoint.url).toBe(url);
+      expect((await service.create(ORG, { url, events: EVENTS })).endpoint.url).toBe(calledAs[url] ?? url);
     }
   });
 
   it('allowPrivateNetworks does not allow http by itself', async () => {
     const { service } = endpointService({ delivery: { allowPrivateNetworks: true } });
     await rejectsValidation(service.create(ORG, { url: 'http://127.0.0.1:3000/hook', events: EVENTS }), 'url');
-  });
-});
-
-// Most URLs skip the WHATWG parser through a plain-form check; for any string both paths must agree.
-describe('the plain https form and the URL parser give the same verdict', () => {
-  const label = fc.oneof(
-    fc.stringMatching(/^[a-z0-9]{1,8}$/),
-    fc.stringMatching(/^[a-zA-Z0-9_-]{1,8}$/),
-    fc.constantFrom('xn--', 'xn--zz', 'xn--mnchen-3ya', 'XN--abc', '0x7f', '127', '0', '017700000001', 'localhost', 'LOCALHOST', '-a', 'a-', 'a--b', 'a'.repeat(63), 'a'.repeat(64), 'münchen', '。'),
-  );
-  // The last label decides whether the parser reads a host as IPv4, so it gets its own choices.
-  const lastLabel = fc.oneof(fc.stringMatching(/^[a-z]{2,6}$/), fc.constantFrom('com', 'localhost', 'Com', '1', '0x1', 'c0m', 'xn--zz', 'a'));
-  const host = fc.oneof(
-    fc.tuple(fc.array(label, { maxLength: 3 }), lastLabel).map(([labels, last]) => [...labels, last].join('.')),
-    fc.array(label, { minLength: 1, maxLength: 4 }).map((labels) => labels.join('.')),
-    fc.array(label, { minLength: 1, maxLength: 3 }).map((labels) => `${labels.join('.')}.`),
-    fc.constantFrom('[::1]', '[::ffff:127.0.0.1]', '127.0.0.1', '169.254.169.254', 'example.com:443', 'example.com:99999', 'user:pw@example.com', '@example.com', 'a.localhost', 'localhost.localdomain'),
-  );
-  const rest = fc.oneof(
-    fc.constant(''),
-    fc.stringMatching(/^[/?#][A-Za-z0-9\-._~!$&'()*+,;=:@/?#]{0,12}$/),
-    fc.string({ maxLength: 12 }).map((tail) => `/${tail}`),
-    fc.constantFrom('/\\evil', '\\@good.example', '/%zz', '/%2F', ' /x', '/a b', '\t', '/\u0000'),
-  );
-  const scheme = fc.constantFrom('https://', 'http://', 'HTTPS://', 'https:/', 'https:', 'ftp://', 'https:///', ' https://');
-  const url = fc.tuple(scheme, host, rest).map(([s, h, r]) => s + h + r);
-
-  it('for URL-shaped strings, under every policy', () => {
-    const policies = [false, true].flatMap((allowHttp) => [false, true].map((allowPrivateNetworks) => ({ allowHttp, allowPrivateNetworks })));
-    fc.assert(
-      fc.property(url, (value) => {
-        for (const policy of policies) expect(urlProblem(value, policy)).toBe(parsedUrlProblem(value, policy));
-      }),
-      { numRuns: 20_000 },
-    );
-  });
-
-  it('takes the plain path for the URLs customers register', () => {
-    const policy = { allowHttp: false, allowPrivateNetworks: false };
-    for (const value of ['https://hooks.example.com/bench', 'https://api.acme.io/webhooks/hookrelay?tenant=42#x', 'https://a-b.c0.example.org']) {
-      expect(urlProblem(value, policy)).toBeNull();
-    }
-    expect(urlProblem('https://dev.localhost/hook', policy)).toBe('must not point to localhost');
   });
 });

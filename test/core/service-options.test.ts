@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidOptionsError, type WebhookServiceOptions } from '../../src/options.js';
+import { InvalidOptionsError } from '../../src/errors.js';
+import type { WebhookServiceOptions } from '../../src/options.js';
 import { WebhookService } from '../../src/service.js';
 import { memoryStorage } from '../../src/storage/memory.js';
 import { hmacSha256Hex, standardWebhooks } from '../../src/signing/index.js';

@@ -11,7 +11,7 @@ import { requestIdFor } from '../../src/http/envelope.js';
 import { type ApiRoute, type WebhookApi, webhookApi } from '../../src/http/api.js';
 import type { RequestBody } from '../../src/http/types.js';
 import { Wire } from '../../src/http/wire-format.js';
-import { InvalidOptionsError } from '../../src/options.js';
+import { InvalidOptionsError } from '../../src/errors.js';
 import { WebhookError } from '../../src/errors.js';
 import { HARNESSES, LEAKY_MESSAGE, TOKENS, newService } from './harness.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidOptionsError } from '../../src/options.js';
+import { InvalidOptionsError } from '../../src/errors.js';
 import { HmacKeyCache, standardWebhooksKeyBytes } from '../../src/signing/hmac-keys.js';
 import { newSecret, thrown } from './fixtures.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidOptionsError } from '../../src/options.js';
+import { InvalidOptionsError } from '../../src/errors.js';
 import { WebhookVerificationError, hmacSha256Hex, verifyWebhook } from '../../src/signing/index.js';
 import { eventBody, newSecret, nowSeconds, signInput, thrown } from './fixtures.js';
 

@@ -1,7 +1,7 @@
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
 import { describe, expect, it } from 'vitest';
-import { InvalidOptionsError } from '../../src/options.js';
+import { InvalidOptionsError } from '../../src/errors.js';
 import { WebhookVerificationError, standardWebhooks, verifyWebhook } from '../../src/signing/index.js';
 import { eventBody, newSecret, signInput, thrown } from './fixtures.js';
 

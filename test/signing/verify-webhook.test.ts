@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { InvalidOptionsError } from '../../src/options.js';
+import { InvalidOptionsError } from '../../src/errors.js';
 import { WebhookVerificationError, isWebhookVerificationError, standardWebhooks, verifyWebhook } from '../../src/signing/index.js';
 import { eventBody, newSecret, signInput, thrown } from './fixtures.js';
 
