@@ -28,11 +28,11 @@ export type UrlReading = { url: string; problem?: undefined } | { url?: undefine
 export function readEndpointUrl(value: string, policy: UrlPolicy): UrlReading {
   if (value.length === 0) return { problem: 'must be an absolute URL' };
   if (value.length > MAX_URL_LENGTH) return { problem: `must be at most ${MAX_URL_LENGTH} characters` };
+  if (INVISIBLE.test(value)) return { problem: 'must not contain invisible or bidirectional-control characters' };
   // The URL parser silently drops tabs, newlines and surrounding spaces; the stored string
   // would then differ from what was checked, so such input is refused instead.
   if (/[\s\u0000-\u001f\u007f]/.test(value)) return { problem: 'must not contain whitespace or control characters' };
   if (hasUnstorableText(value)) return { problem: UNSTORABLE_TEXT_PROBLEM };
-  if (INVISIBLE.test(value)) return { problem: 'must not contain invisible or bidirectional-control characters' };
   let url: URL;
   try {
     url = new URL(value);

@@ -133,3 +133,70 @@ describe('url must not target this machine or a private network (unless delivery
     await rejectsValidation(service.create(ORG, { url: 'http://127.0.0.1:3000/hook', events: EVENTS }), 'url');
   });
 });
+
+/** Characters a reader cannot see, and bidirectional controls (issue 25: "a host name containing invisible characters … is stored as typed but delivered to the host without them"). */
+const INVISIBLE = {
+  'soft hyphen': '\u00ad',
+  'zero-width space': '\u200b',
+  'zero-width non-joiner': '\u200c',
+  'zero-width joiner': '\u200d',
+  'word joiner': '\u2060',
+  'byte order mark': '\ufeff',
+  'left-to-right embedding': '\u202a',
+  'right-to-left override': '\u202e',
+  'left-to-right isolate': '\u2066',
+  'pop directional isolate': '\u2069',
+  'left-to-right mark': '\u200e',
+  'right-to-left mark': '\u200f',
+  'arabic letter mark': '\u061c',
+  'variation selector 16': '\ufe0f',
+};
+
+// Issue 25: "URL hosts are stored as they will be called. Refuse hosts containing invisible or
+// bidirectional-control characters (422 with details), and store and return IDN hosts in their
+// ASCII (xn--) form, so the customer sees the host that is called."
+describe('url hosts are stored as they will be called', () => {
+  it.each(Object.entries(INVISIBLE))('refuses a host with a %s, on create and update', async (_, char) => {
+    const { service } = endpointService();
+    const { endpoint } = await service.create(ORG, { url: 'https://hooks.example.com/a', events: EVENTS });
+    for (const url of [`https://hooks.exa${char}mple.com/a`, `https://${char}hooks.example.com/a`, `https://hooks.example.com${char}/a`]) {
+      const created = await rejectsValidation(service.create(ORG, { url, events: EVENTS }), 'url');
+      expect(created.details?.url).toBe('must not contain invisible or bidirectional-control characters');
+      await rejectsValidation(service.update(ORG, endpoint.id, { url }), 'url');
+    }
+    expect((await service.list(ORG)).data.map((e) => e.url)).toEqual(['https://hooks.example.com/a']);
+  });
+
+  it('stores and returns IDN and look-alike hosts in their ASCII (xn--) form, on create and update', async () => {
+    const { service } = endpointService();
+    const cases = [
+      ['https://münchen.example/hook', 'https://xn--mnchen-3ya.example/hook'],
+      // Cyrillic "а" (U+0430) in place of the Latin "a".
+      ['https://\u0430pple.com/hook', 'https://xn--pple-43d.com/hook'],
+      ['https://ＨＯＯＫＳ.example.com/a', 'https://hooks.example.com/a'],
+      ['https://bücher.example:8443/a?b=c#d', 'https://xn--bcher-kva.example:8443/a?b=c#d'],
+    ];
+    for (const [typed, called] of cases) {
+      const { endpoint } = await service.create(ORG, { url: typed as string, events: EVENTS });
+      expect(endpoint.url).toBe(called);
+      expect((await service.get(ORG, endpoint.id)).url).toBe(called);
+      expect(new URL(endpoint.url).hostname).toBe(new URL(typed as string).hostname);
+      const updated = await service.update(ORG, endpoint.id, { url: typed as string });
+      expect(updated.url).toBe(called);
+    }
+  });
+
+  it('keeps an ASCII URL exactly as given', async () => {
+    const { service } = endpointService();
+    for (const url of ['https://Hooks.Example.com/A?b=C', 'https://xn--mnchen-3ya.example/hook', 'https://hooks.example.com']) {
+      expect((await service.create(ORG, { url, events: EVENTS })).endpoint.url).toBe(url);
+    }
+  });
+
+  it('refuses a non-ASCII URL whose ASCII form is longer than the limit', async () => {
+    const { service } = endpointService();
+    const url = `https://hooks.example.com/${'ü'.repeat(1000)}`;
+    expect(url.length).toBeLessThanOrEqual(MAX_URL_LENGTH);
+    await rejectsValidation(service.create(ORG, { url, events: EVENTS }), 'url');
+  });
+});
