@@ -2,7 +2,7 @@ import express from 'express';
 import type { NextFunction, Request, Response, Router } from 'express';
 import type { WebhookService } from '../../src/service.js';
 import { webhookApi } from '../../src/http/api.js';
-import { decodePath, firstSegment } from '../../src/http/path.js';
+import { decodePath, firstSegment, queryOf } from '../../src/http/path.js';
 import type { HttpResponse, WebhookHttpOptions } from '../../src/http/types.js';
 import { bodyReader } from './request-body.js';
 
@@ -15,12 +15,6 @@ function send(res: Response, response: HttpResponse): void {
   for (const name in response.headers) res.setHeader(name, response.headers[name] as string);
   res.setHeader('content-length', Buffer.byteLength(response.body));
   res.end(response.body);
-}
-
-/** The raw query string of `req.url`, without the `?`. */
-function queryOf(url: string): string {
-  const q = url.indexOf('?');
-  return q === -1 ? '' : url.slice(q + 1);
 }
 
 /**

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, F
 import { WebhookError } from '../../src/errors.js';
 import { type ApiRoute, webhookApi } from '../../src/http/api.js';
 import { hasNoBody, payloadTooLarge } from '../../src/http/body.js';
+import { queryOf } from '../../src/http/path.js';
 import type { HttpResponse, RequestBody, WebhookHttpOptions } from '../../src/http/types.js';
 import type { WebhookService } from '../../src/service.js';
 import { addMount, send } from './framework-errors.js';
@@ -32,12 +33,6 @@ function bodyError(error: FastifyError, limit: number): WebhookError {
   if (error.statusCode === 413) return payloadTooLarge(limit);
   if (error.statusCode === 415) return new WebhookError('UNSUPPORTED_MEDIA_TYPE', 'request body must be application/json');
   return new WebhookError('BAD_REQUEST', 'request body could not be read');
-}
-
-/** The raw query string of a request target, without the `?`. */
-function queryOf(url: string): string {
-  const q = url.indexOf('?');
-  return q === -1 ? '' : url.slice(q + 1);
 }
 
 function respondWith(route: ApiRoute<FastifyRequest>): Respond {

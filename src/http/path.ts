@@ -31,3 +31,9 @@ export function firstSegment(path: string): string | null {
   const end = path.indexOf('/', 1);
   return decodeSegment(end === -1 ? path.slice(1) : path.slice(1, end));
 }
+
+/** The raw query string of a request target, without the `?` (empty when there is none). */
+export function queryOf(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? '' : url.slice(q + 1);
+}
