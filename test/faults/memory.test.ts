@@ -47,9 +47,12 @@ describe('memory: scheduler RSS through 100k deliveries', () => {
   });
 
   it('heap and RSS after warm-up do not grow with the number of deliveries', async () => {
+    // V8 on Node 22 and later grows the young generation over the first waves (RSS +30 MiB on
+    // Node 24, then flat, the heap unchanged); one fixed size makes RSS track what the scheduler
+    // keeps, on every Node line.
     const child = spawn(
       process.execPath,
-      ['--expose-gc', '--import', 'tsx', 'test/faults/memory-worker.ts', url, String(WAVES), String(PER_WAVE), String(BUDGET_MS)],
+      ['--expose-gc', '--max-semi-space-size=16', '--import', 'tsx', 'test/faults/memory-worker.ts', url, String(WAVES), String(PER_WAVE), String(BUDGET_MS)],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stderr = '';
