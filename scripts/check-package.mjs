@@ -6,14 +6,19 @@
 //      optional peers), in ESM and in CJS;
 //   4. with the peers linked in from this repo's node_modules, every subpath in `exports` must load
 //      in ESM and in CJS, exposing the same names both ways;
-//   5. a ten-line program creates an endpoint on memoryStorage (and emits, once emit exists).
+//   5. a ten-line program creates an endpoint on memoryStorage (and emits, once emit exists), and a
+//      SQLite smoke test delivers a signed event to a loopback receiver that verifies it;
+//   6. on Node 22, 24 and 26 (npm's `node@N`, kept in .lines/), a fresh app installs the tarball
+//      with the current peer majors (kysely 0.29, better-sqlite3 13), peers held strictly (no
+//      --legacy-peer-deps), and runs the same smoke test in ESM and in CJS.
 // Subpaths are read from package.json `exports`, so the check grows with the package.
-// Usage: npm run check:package [-- --skip-build] [-- --keep]
+// Usage: npm run check:package [-- --skip-build] [-- --keep] [-- --skip-lines]
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CURRENT_PEERS, nodeLine } from './node-line.mjs';
 import { importSpecifier } from './typedoc-module-names.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -95,6 +100,54 @@ step('are the types wrong (node16 from CJS and ESM, bundler)');
 // TypeScript users of this Node >= 20 library do not use.
 run(join(root, 'node_modules/.bin/attw'), ['--pack', '.', '--profile', 'node16', '--format', 'table-flipped']);
 
+/** Node lines the consumer check installs the current peer majors on (all of them need Node >= 22). */
+const CONSUMER_LINES = [22, 24, 26];
+
+/**
+ * smoke.mjs and smoke.cjs in `app`: SQLite storage, a receiver on 127.0.0.1, create an endpoint,
+ * emit, deliver, and verify the signature of what arrived as a customer would.
+ */
+function writeSmokeTest(app) {
+  const body = `
+const received = [];
+const server = createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (chunk) => chunks.push(chunk));
+  req.on('end', () => {
+    received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+    res.writeHead(204).end();
+  });
+});
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const storage = sqliteStorage({ filename: join(process.cwd(), 'smoke-' + FORMAT + '.db') });
+const hooks = new WebhookService({ storage, eventTypes: ['order.paid'], delivery: { allowHttp: true, allowPrivateNetworks: true } });
+try {
+  await hooks.migrate();
+  const { endpoint, secret } = await hooks.create('org_1', { url: 'http://127.0.0.1:' + server.address().port + '/hook', events: ['order.paid'] });
+  await hooks.emit('org_1', { type: 'order.paid', data: { orderId: 'o_1' } });
+  await hooks.deliverDue();
+  if (received.length !== 1) throw new Error('the receiver got ' + received.length + ' requests, expected 1');
+  const event = verifyWebhook({ payload: received[0].body, headers: received[0].headers, secret });
+  if (event.type !== 'order.paid' || event.data.orderId !== 'o_1') throw new Error('verified the wrong event: ' + JSON.stringify(event));
+  const { data: deliveries } = await hooks.listDeliveries('org_1', { endpointId: endpoint.id });
+  if (deliveries.length !== 1 || deliveries[0].status !== 'succeeded') throw new Error('delivery recorded as ' + JSON.stringify(deliveries));
+  console.log('ok ' + FORMAT + ' smoke test on ' + process.version + ': ' + endpoint.id + ' got ' + event.id + ', signature verified');
+} finally {
+  await hooks.stop();
+  await storage.close();
+  server.close();
+}`;
+  writeFileSync(
+    join(app, 'smoke.mjs'),
+    `import { createServer } from 'node:http';\nimport { join } from 'node:path';\nimport { WebhookService, verifyWebhook } from '${pkg.name}';\nimport { sqliteStorage } from '${pkg.name}/sqlite';\nconst FORMAT = 'esm';\n${body}\n`,
+  );
+  // CJS has no top-level await: the same test inside an async function.
+  writeFileSync(
+    join(app, 'smoke.cjs'),
+    `const { createServer } = require('node:http');\nconst { join } = require('node:path');\nconst { WebhookService, verifyWebhook } = require('${pkg.name}');\nconst { sqliteStorage } = require('${pkg.name}/sqlite');\nconst FORMAT = 'cjs';\n(async () => {${body}\n})().catch((error) => { console.error(error); process.exit(1); });\n`,
+  );
+}
+
 const scratch = mkdtempSync(join(tmpdir(), 'hookrelay-pack-'));
 try {
   step(`npm pack into ${scratch}`);
@@ -171,6 +224,29 @@ console.log('ok ten-line program: endpoint ' + endpoint.id + (typeof hooks.emit 
   );
   run(process.execPath, ['program.mjs'], { cwd: app });
   run(process.execPath, ['program.cjs'], { cwd: app });
+
+  step(`SQLite smoke test on ${process.version} with this repo's peers, in ESM and in CJS`);
+  writeSmokeTest(app);
+  run(process.execPath, ['smoke.mjs'], { cwd: app });
+  run(process.execPath, ['smoke.cjs'], { cwd: app });
+
+  if (!args.has('--skip-lines')) {
+    for (const major of CONSUMER_LINES) {
+      step(`Node ${major}: a fresh app installs the tarball with ${CURRENT_PEERS.join(' ')}`);
+      const line = nodeLine(major);
+      const lineApp = join(scratch, `app-node-${major}`);
+      mkdirSync(lineApp);
+      writeFileSync(join(lineApp, 'package.json'), JSON.stringify({ name: `scratch-app-node-${major}`, private: true, version: '0.0.0' }));
+      // Peers held strictly: a range that leaves out a current major fails the install here.
+      const env = { ...line.env, npm_config_legacy_peer_deps: 'false', npm_config_strict_peer_deps: 'true' };
+      run(npm, ['install', tarball, ...CURRENT_PEERS, '--prefer-offline', ...quietNpm], { cwd: lineApp, env });
+      // `npm ls` fails on any missing or invalid dependency, peers included.
+      run(npm, ['ls', '--all', '--loglevel=error'], { cwd: lineApp, env, stdio: ['ignore', 'ignore', 'inherit'] });
+      writeSmokeTest(lineApp);
+      run(line.node, ['smoke.mjs'], { cwd: lineApp, env });
+      run(line.node, ['smoke.cjs'], { cwd: lineApp, env });
+    }
+  }
 
   step('ok');
 } finally {
