@@ -69,3 +69,4 @@ export function webhookRouter(service: WebhookService, options: WebhookRouterOpt
   }
   return router;
 }
+export { webhookErrorHandler } from './error-handler.js';
