@@ -67,7 +67,6 @@ export function postgresDialect(schema: string | undefined): SqlDialect & { noti
     notifyChannel: channel,
     supportsRowLocks: true,
     createWritePath: (context) => new PostgresWritePath(context, dialect, channel),
-    numberedParameters: true,
     writeTransaction: (db, work) => db.transaction().execute(work),
     // A transaction-scoped advisory lock per org: creates for one org queue, other orgs pass.
     async lockOrg(tx, orgId) {
@@ -79,7 +78,6 @@ export function postgresDialect(schema: string | undefined): SqlDialect & { noti
     async ensureSchema(tx) {
       if (schema) await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(tx);
     },
-    migrationStatements: (migration, table) => migration.postgres(table),
     claim: claimDue,
     // pg_notify inside the transaction is delivered on commit, and not at all on rollback.
     async notify(tx) {

@@ -1,7 +1,6 @@
 import type { Logger } from '../../src/logger.js';
 import type { Notifier } from '../sql/sql-storage.js';
 import { describeThrown } from '../../src/errors.js';
-import { quoteIdent } from '../sql/quote-ident.js';
 
 /** The parts of a pg `PoolClient` a LISTEN connection uses (typed structurally: pg is never imported). */
 export interface ListenClient {
@@ -134,4 +133,9 @@ export class PgNotifier implements Notifier {
       client.release(true);
     }
   }
+}
+
+/** LISTEN runs on a raw pg client, outside kysely, so the channel is quoted here. */
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
 }

@@ -6,6 +6,7 @@ import { EventBatcher } from './event-batcher.js';
 import { FinishedBatcher } from './finished-batcher.js';
 import { LiveEndpointsReader } from './live-endpoints-reader.js';
 import { NotifyCoalescer } from './notify-coalescer.js';
+import { PostgresQueries } from './postgres-queries.js';
 
 /**
  * Postgres's write path: writers use separate pooled connections and commit in parallel, so a
@@ -18,6 +19,7 @@ export class PostgresWritePath implements WritePath {
   private readonly events: EventBatcher;
   private readonly endpoints: LiveEndpointsReader;
   private readonly finished: FinishedBatcher;
+  private readonly queries: PostgresQueries;
 
   constructor(
     private readonly context: WritePathContext,
@@ -25,15 +27,17 @@ export class PostgresWritePath implements WritePath {
     private readonly channel: string,
   ) {
     const { db, run, hot } = context;
+    const queries = new PostgresQueries(context.table);
+    this.queries = queries;
     this.notifier = new NotifyCoalescer(db, channel);
     this.events = new EventBatcher(
       (writes) => this.insertMany(writes),
       (write) => run(() => context.insertEventIn(db, write)),
     );
-    this.endpoints = new LiveEndpointsReader((orgIds) => run(async () => (await hot.liveEndpointsOfOrgs(db, orgIds)).rows));
+    this.endpoints = new LiveEndpointsReader((orgIds) => run(async () => (await queries.liveEndpointsOfOrgs(db, orgIds)).rows));
     this.finished = new FinishedBatcher(
-      (items) => run(() => hot.settleFinishedBatch(db, items)).then((r) => new Set(r.rows.map((row) => row.id))),
-      (item) => run(async () => Number((await hot.settleFinishedAtomic(db, item, item.attempt)).rows[0]?.updated) > 0),
+      (items) => run(() => queries.settleFinishedBatch(db, items)).then((r) => new Set(r.rows.map((row) => row.id))),
+      (item) => run(async () => Number((await queries.settleFinishedAtomic(db, item)).rows[0]?.updated) > 0),
       (attemptId) => run(async () => (await hot.attemptExists(db, attemptId)).rows.length > 0),
     );
   }
@@ -47,7 +51,7 @@ export class PostgresWritePath implements WritePath {
     // Inside a host transaction only the transaction itself can notify on commit; otherwise
     // bursts of emits share wake-ups (see NotifyCoalescer).
     const notify = wakes && (inHostTransaction || this.notifier.notifyNow());
-    const { rows } = await this.context.hot.insertEventAtomic(tx, eventToRow(write.event), write.deliveries, notify ? this.channel : null);
+    const { rows } = await this.queries.insertEventAtomic(tx, eventToRow(write.event), write.deliveries, notify ? this.channel : null);
     const created = Number(rows[0]?.created) > 0;
     if (created && wakes && !notify) this.notifier.notifySoon();
     return created;
@@ -78,7 +82,7 @@ export class PostgresWritePath implements WritePath {
     const wakes = writes.some((w) => w.deliveries.some((d) => d.status === 'pending'));
     const notify = wakes && this.notifier.notifyNow();
     const { rows } = await this.context.run(() =>
-      this.context.hot.insertEventsBatch(
+      this.queries.insertEventsBatch(
         this.context.db,
         writes.map((w) => eventToRow(w.event)),
         writes.flatMap((w) => w.deliveries),

@@ -1,6 +1,5 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { ClaimRequest } from '../../src/storage/storage.js';
-import type { Migration } from './migrations.js';
 import type { DeliveryRow } from './rows.js';
 import type { HookrelayDatabase, TableName } from './schema.js';
 import type { ErrorClassifier } from './transient.js';
@@ -27,9 +26,6 @@ export interface SqlDialect extends ErrorClassifier {
   /** The engine's write path: how writes are committed, and which calls share a round trip. */
   createWritePath(context: WritePathContext): WritePath;
 
-  /** Bind parameters are `$1, $2, …` rather than `?`. */
-  readonly numberedParameters: boolean;
-
   /** Runs `work` in a transaction that holds the write lock (SQLite) or may take row locks (Postgres). */
   writeTransaction<T>(db: Db, work: (tx: Db) => Promise<T>): Promise<T>;
 
@@ -41,9 +37,6 @@ export interface SqlDialect extends ErrorClassifier {
 
   /** Creates the schema the tables live in, when the storage has one. */
   ensureSchema(tx: Db): Promise<void>;
-
-  /** The statements of `migration` for this engine. */
-  migrationStatements(migration: Migration, table: (name: TableName) => string): string[];
 
   /**
    * Claims due deliveries and returns their rows oldest-due first, each stamped with the lease.

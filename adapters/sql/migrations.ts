@@ -1,15 +1,25 @@
-import type { TableName } from './schema.js';
+import { type CreateTableBuilder, type Kysely, sql } from 'kysely';
 
 /**
- * The schema's history, embedded as SQL strings so the bundle carries it. Append new
- * migrations; never edit a released one. `table(name)` qualifies a table with the storage's
- * schema (Postgres) so one database can hold several hookrelay installations.
+ * The schema's history, embedded in the bundle. Append new migrations; never edit a released
+ * one. Each is written once, with kysely's schema builder, for both engines: `db` is pointed at
+ * the storage's schema (Postgres), so one database can hold several hookrelay installations.
+ * Column types are Postgres names that SQLite reads with the same affinity (`bigint` and
+ * `integer` INTEGER, `double precision` REAL, `text` TEXT).
  */
 export interface Migration {
   version: number;
   name: string;
-  sqlite(table: (name: TableName) => string): string[];
-  postgres(table: (name: TableName) => string): string[];
+  up(db: Kysely<any>): Promise<void>;
+}
+
+/** Instants are epoch milliseconds: beyond 2^31, so 64-bit on Postgres. */
+const EPOCH_MS = 'bigint';
+
+function withColumns(table: CreateTableBuilder<string>, columns: [name: string, type: 'text' | 'bigint' | 'integer' | 'double precision', notNull?: 'not null'][]) {
+  let built = table;
+  for (const [name, type, notNull] of columns) built = built.addColumn(name, type, (c) => (notNull ? c.notNull() : c));
+  return built;
 }
 
 /**
@@ -25,144 +35,85 @@ export interface Migration {
  * - endpoints (org_id, id): listing and the per-org endpoint count.
  * - attempts (delivery_id, attempt_number): a delivery's attempt log in order.
  */
+async function initialSchema(db: Kysely<any>): Promise<void> {
+  const { schema } = db;
+  await withColumns(schema.createTable('hookrelay_endpoints').addColumn('id', 'text', (c) => c.primaryKey()), [
+    ['org_id', 'text', 'not null'],
+    ['url', 'text', 'not null'],
+    ['events', 'text', 'not null'],
+    ['description', 'text'],
+    ['api_version', 'text', 'not null'],
+    ['filter', 'text'],
+    ['status', 'text', 'not null'],
+    ['paused_reason', 'text'],
+    ['created_at', EPOCH_MS, 'not null'],
+    ['updated_at', EPOCH_MS, 'not null'],
+    ['deleted_at', EPOCH_MS],
+    ['secrets', 'text', 'not null'],
+  ]).execute();
+  await schema.createIndex('hookrelay_endpoints_org_idx').on('hookrelay_endpoints').columns(['org_id', 'id']).execute();
+
+  await withColumns(schema.createTable('hookrelay_events').addColumn('id', 'text', (c) => c.primaryKey()), [
+    ['org_id', 'text', 'not null'],
+    ['type', 'text', 'not null'],
+    ['data', 'text', 'not null'],
+    ['idempotency_key', 'text'],
+    ['created_at', EPOCH_MS, 'not null'],
+  ]).execute();
+  await schema.createIndex('hookrelay_events_idempotency_idx').unique().on('hookrelay_events').columns(['org_id', 'idempotency_key']).execute();
+  await schema.createIndex('hookrelay_events_created_idx').on('hookrelay_events').column('created_at').execute();
+
+  await withColumns(schema.createTable('hookrelay_deliveries').addColumn('id', 'text', (c) => c.primaryKey()), [
+    ['org_id', 'text', 'not null'],
+    ['event_id', 'text', 'not null'],
+    ['endpoint_id', 'text', 'not null'],
+    ['event_type', 'text', 'not null'],
+    ['status', 'text', 'not null'],
+  ])
+    .addColumn('attempt_count', 'integer', (c) => c.notNull().defaultTo(0))
+    .$call((t) =>
+      withColumns(t, [
+        ['next_attempt_at', EPOCH_MS],
+        ['last_attempt_at', EPOCH_MS],
+        ['last_status_code', 'integer'],
+        ['last_error', 'text'],
+        ['created_at', EPOCH_MS, 'not null'],
+        ['updated_at', EPOCH_MS, 'not null'],
+        ['completed_at', EPOCH_MS],
+        ['lease_token', 'text'],
+      ]),
+    )
+    .execute();
+  const deliveryIndex = (name: string, columns: string[]) => schema.createIndex(name).on('hookrelay_deliveries').columns(columns);
+  await deliveryIndex('hookrelay_deliveries_due_idx', ['next_attempt_at', 'id']).where(sql.ref('status'), '=', 'pending').execute();
+  await deliveryIndex('hookrelay_deliveries_org_idx', ['org_id', 'id']).execute();
+  await deliveryIndex('hookrelay_deliveries_endpoint_idx', ['endpoint_id', 'status']).execute();
+  await deliveryIndex('hookrelay_deliveries_event_idx', ['event_id']).execute();
+  await deliveryIndex('hookrelay_deliveries_completed_idx', ['completed_at']).where(sql.ref('completed_at'), 'is not', null).execute();
+
+  await withColumns(schema.createTable('hookrelay_attempts').addColumn('id', 'text', (c) => c.primaryKey()), [
+    ['delivery_id', 'text', 'not null'],
+    ['org_id', 'text', 'not null'],
+    ['endpoint_id', 'text', 'not null'],
+    ['attempt_number', 'integer', 'not null'],
+    ['started_at', EPOCH_MS, 'not null'],
+    ['duration_ms', 'double precision', 'not null'],
+    ['status_code', 'integer'],
+    ['error_kind', 'text'],
+    ['error_message', 'text'],
+    ['response_excerpt', 'text'],
+  ]).execute();
+  await schema.createIndex('hookrelay_attempts_delivery_idx').on('hookrelay_attempts').columns(['delivery_id', 'attempt_number']).execute();
+}
+
 export const MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    name: 'initial schema',
-    sqlite: (t) => [
-      `CREATE TABLE ${t('hookrelay_endpoints')} (
-        id TEXT PRIMARY KEY,
-        org_id TEXT NOT NULL,
-        url TEXT NOT NULL,
-        events TEXT NOT NULL,
-        description TEXT,
-        api_version TEXT NOT NULL,
-        filter TEXT,
-        status TEXT NOT NULL,
-        paused_reason TEXT,
-        created_at INTEGER NOT NULL,
-        updated_at INTEGER NOT NULL,
-        deleted_at INTEGER,
-        secrets TEXT NOT NULL
-      )`,
-      `CREATE INDEX hookrelay_endpoints_org_idx ON hookrelay_endpoints (org_id, id)`,
-      `CREATE TABLE ${t('hookrelay_events')} (
-        id TEXT PRIMARY KEY,
-        org_id TEXT NOT NULL,
-        type TEXT NOT NULL,
-        data TEXT NOT NULL,
-        idempotency_key TEXT,
-        created_at INTEGER NOT NULL
-      )`,
-      `CREATE UNIQUE INDEX hookrelay_events_idempotency_idx ON hookrelay_events (org_id, idempotency_key)`,
-      `CREATE INDEX hookrelay_events_created_idx ON hookrelay_events (created_at)`,
-      `CREATE TABLE ${t('hookrelay_deliveries')} (
-        id TEXT PRIMARY KEY,
-        org_id TEXT NOT NULL,
-        event_id TEXT NOT NULL,
-        endpoint_id TEXT NOT NULL,
-        event_type TEXT NOT NULL,
-        status TEXT NOT NULL,
-        attempt_count INTEGER NOT NULL DEFAULT 0,
-        next_attempt_at INTEGER,
-        last_attempt_at INTEGER,
-        last_status_code INTEGER,
-        last_error TEXT,
-        created_at INTEGER NOT NULL,
-        updated_at INTEGER NOT NULL,
-        completed_at INTEGER,
-        lease_token TEXT
-      )`,
-      `CREATE INDEX hookrelay_deliveries_due_idx ON hookrelay_deliveries (next_attempt_at, id) WHERE status = 'pending'`,
-      `CREATE INDEX hookrelay_deliveries_org_idx ON hookrelay_deliveries (org_id, id)`,
-      `CREATE INDEX hookrelay_deliveries_endpoint_idx ON hookrelay_deliveries (endpoint_id, status)`,
-      `CREATE INDEX hookrelay_deliveries_event_idx ON hookrelay_deliveries (event_id)`,
-      `CREATE INDEX hookrelay_deliveries_completed_idx ON hookrelay_deliveries (completed_at) WHERE completed_at IS NOT NULL`,
-      `CREATE TABLE ${t('hookrelay_attempts')} (
-        id TEXT PRIMARY KEY,
-        delivery_id TEXT NOT NULL,
-        org_id TEXT NOT NULL,
-        endpoint_id TEXT NOT NULL,
-        attempt_number INTEGER NOT NULL,
-        started_at INTEGER NOT NULL,
-        duration_ms REAL NOT NULL,
-        status_code INTEGER,
-        error_kind TEXT,
-        error_message TEXT,
-        response_excerpt TEXT
-      )`,
-      `CREATE INDEX hookrelay_attempts_delivery_idx ON hookrelay_attempts (delivery_id, attempt_number)`,
-    ],
-    postgres: (t) => [
-      `CREATE TABLE ${t('hookrelay_endpoints')} (
-        id text PRIMARY KEY,
-        org_id text NOT NULL,
-        url text NOT NULL,
-        events text NOT NULL,
-        description text,
-        api_version text NOT NULL,
-        filter text,
-        status text NOT NULL,
-        paused_reason text,
-        created_at bigint NOT NULL,
-        updated_at bigint NOT NULL,
-        deleted_at bigint,
-        secrets text NOT NULL
-      )`,
-      `CREATE INDEX hookrelay_endpoints_org_idx ON ${t('hookrelay_endpoints')} (org_id, id)`,
-      `CREATE TABLE ${t('hookrelay_events')} (
-        id text PRIMARY KEY,
-        org_id text NOT NULL,
-        type text NOT NULL,
-        data text NOT NULL,
-        idempotency_key text,
-        created_at bigint NOT NULL
-      )`,
-      `CREATE UNIQUE INDEX hookrelay_events_idempotency_idx ON ${t('hookrelay_events')} (org_id, idempotency_key)`,
-      `CREATE INDEX hookrelay_events_created_idx ON ${t('hookrelay_events')} (created_at)`,
-      `CREATE TABLE ${t('hookrelay_deliveries')} (
-        id text PRIMARY KEY,
-        org_id text NOT NULL,
-        event_id text NOT NULL,
-        endpoint_id text NOT NULL,
-        event_type text NOT NULL,
-        status text NOT NULL,
-        attempt_count integer NOT NULL DEFAULT 0,
-        next_attempt_at bigint,
-        last_attempt_at bigint,
-        last_status_code integer,
-        last_error text,
-        created_at bigint NOT NULL,
-        updated_at bigint NOT NULL,
-        completed_at bigint,
-        lease_token text
-      )`,
-      `CREATE INDEX hookrelay_deliveries_due_idx ON ${t('hookrelay_deliveries')} (next_attempt_at, id) WHERE status = 'pending'`,
-      `CREATE INDEX hookrelay_deliveries_org_idx ON ${t('hookrelay_deliveries')} (org_id, id)`,
-      `CREATE INDEX hookrelay_deliveries_endpoint_idx ON ${t('hookrelay_deliveries')} (endpoint_id, status)`,
-      `CREATE INDEX hookrelay_deliveries_event_idx ON ${t('hookrelay_deliveries')} (event_id)`,
-      `CREATE INDEX hookrelay_deliveries_completed_idx ON ${t('hookrelay_deliveries')} (completed_at) WHERE completed_at IS NOT NULL`,
-      `CREATE TABLE ${t('hookrelay_attempts')} (
-        id text PRIMARY KEY,
-        delivery_id text NOT NULL,
-        org_id text NOT NULL,
-        endpoint_id text NOT NULL,
-        attempt_number integer NOT NULL,
-        started_at bigint NOT NULL,
-        duration_ms double precision NOT NULL,
-        status_code integer,
-        error_kind text,
-        error_message text,
-        response_excerpt text
-      )`,
-      `CREATE INDEX hookrelay_attempts_delivery_idx ON ${t('hookrelay_attempts')} (delivery_id, attempt_number)`,
-    ],
-  },
+  { version: 1, name: 'initial schema', up: initialSchema },
   {
     version: 2,
     name: 'retry schedule restarts at a manual retry or replay',
-    sqlite: (t) => [`ALTER TABLE ${t('hookrelay_deliveries')} ADD COLUMN requeued_at_attempt INTEGER NOT NULL DEFAULT 0`],
-    postgres: (t) => [`ALTER TABLE ${t('hookrelay_deliveries')} ADD COLUMN requeued_at_attempt integer NOT NULL DEFAULT 0`],
+    up: async (db) => {
+      await db.schema.alterTable('hookrelay_deliveries').addColumn('requeued_at_attempt', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    },
   },
 ];
 

@@ -24,9 +24,7 @@ import { insertEventIn } from './event-queries.js';
 import { HotQueries } from './hot-queries.js';
 import { runMigrations } from './migrate.js';
 import { pruneDeliveryChunk, pruneEventChunk } from './prune-queries.js';
-import { quoteIdent } from './quote-ident.js';
 import { attemptFromRow, deliveryFromRow, type EndpointRow, endpointFromRow, type EventRow, eventFromRow } from './rows.js';
-import type { TableName } from './schema.js';
 import { asStorageError, type RetryPolicy, withTransientRetry } from './transient.js';
 import type { WritePath } from './write-path.js';
 
@@ -83,10 +81,11 @@ export class SqlStorage implements Storage {
     this.ownsDb = config.ownsDb;
     this.retryPolicy = config.retry;
     this.notifier = config.notifier;
-    this.hot = new HotQueries((name) => this.qualified(name), config.dialect.numberedParameters);
+    this.hot = new HotQueries(this.tableRef);
     this.pruneChunk = config.pruneChunk ?? 1000;
     this.writePath = config.dialect.createWritePath({
       db: this.db,
+      table: this.tableRef,
       hot: this.hot,
       run: (work) => this.run(work),
       insertEventIn: (tx, write) => insertEventIn(tx, this.dialect, this.writePath, write, false),
@@ -98,7 +97,7 @@ export class SqlStorage implements Storage {
   }
 
   async migrate(): Promise<void> {
-    await this.run(() => runMigrations(this.db, this.dialect, (name) => this.qualified(name)));
+    await this.run(() => runMigrations(this.db, this.dialect));
   }
 
   async close(): Promise<void> {
@@ -327,10 +326,6 @@ export class SqlStorage implements Storage {
   }
 
   private readonly tableRef: TableRef = (name) => sql.table(this.schema ? `${this.schema}.${name}` : name);
-
-  private qualified(name: TableName): string {
-    return this.schema ? `${quoteIdent(this.schema)}.${quoteIdent(name)}` : name;
-  }
 
   private write<T>(work: (tx: Db) => Promise<T>): Promise<T> {
     return this.writePath.write(work);

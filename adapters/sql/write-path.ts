@@ -1,6 +1,6 @@
 import type { Attempt } from '../../src/model.js';
 import type { InsertEventResult, NewEventWrite } from '../../src/storage/storage.js';
-import type { Db } from './dialect.js';
+import type { Db, TableRef } from './dialect.js';
 import type { HotQueries } from './hot-queries.js';
 import type { EndpointRow } from './rows.js';
 
@@ -8,6 +8,8 @@ import type { EndpointRow } from './rows.js';
 export interface WritePathContext {
   /** The kysely instance, pointed at the storage's schema. */
   readonly db: Db;
+  /** Table references qualified with the storage's schema, for `sql` templates. */
+  readonly table: TableRef;
   readonly hot: HotQueries;
   /** Runs `work`, retrying transient failures; rejects once the storage is closed. */
   run<T>(work: () => Promise<T>): Promise<T>;

@@ -58,13 +58,11 @@ export const sqliteDialect: SqlDialect = {
   kind: 'sqlite',
   supportsRowLocks: false,
   createWritePath: (context) => new SqliteWritePath(context, sqliteDialect),
-  numberedParameters: false,
   writeTransaction: immediateTransaction,
   // BEGIN IMMEDIATE already serialises every writer, in this process and in any other.
   lockOrg: noop,
   lockMigrations: noop,
   ensureSchema: noop,
-  migrationStatements: (migration, table) => migration.sqlite(table),
   claim: claimDue,
   isTransient(error) {
     const code = errorCode(error);
