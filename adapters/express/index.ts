@@ -4,6 +4,7 @@ import type { WebhookService } from '../../src/service.js';
 import { webhookApi } from '../../src/http/api.js';
 import { decodePath, firstSegment, queryOf } from '../../src/http/path.js';
 import type { HttpResponse, WebhookHttpOptions } from '../../src/http/types.js';
+import { portalFor } from '../../src/portal/portal.js';
 import { bodyReader } from './request-body.js';
 
 /** `authenticate` receives the Express `Request`; see `WebhookHttpOptions` for the rest. */
@@ -67,6 +68,9 @@ export function webhookRouter(service: WebhookService, options: WebhookRouterOpt
   for (const namespace of api.namespaces) {
     router.use(namespace, (req: Request, res: Response) => send(res, api.notFound(req.headers)));
   }
+  const portal = portalFor(options);
+  // GET routes answer HEAD too; other methods there stay the host's, as everywhere outside the API.
+  if (portal) router.get(['/portal', '/portal/{*rest}'], (req: Request, res: Response) => send(res, portal.handle(req.method, req.path)));
   return router;
 }
 export { webhookErrorHandler } from './error-handler.js';

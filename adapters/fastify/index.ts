@@ -4,6 +4,7 @@ import { type ApiRoute, webhookApi } from '../../src/http/api.js';
 import { hasNoBody, payloadTooLarge } from '../../src/http/body.js';
 import { queryOf } from '../../src/http/path.js';
 import type { HttpResponse, RequestBody, WebhookHttpOptions } from '../../src/http/types.js';
+import { portalFor } from '../../src/portal/portal.js';
 import type { WebhookService } from '../../src/service.js';
 import { addMount, send } from './framework-errors.js';
 
@@ -104,6 +105,12 @@ export const webhookPlugin: FastifyPluginAsync<WebhookPluginOptions> = async (fa
     const notFound: Respond = (request) => api.notFound(request.headers);
     if (!api.paths.some(({ path }) => path === namespace)) register(methods, namespace, notFound, false);
     register(methods, `${namespace}/*`, notFound, false);
+  }
+  const portal = portalFor(httpOptions);
+  if (portal) {
+    // GET routes answer HEAD too (Fastify's exposeHeadRoute); other methods there stay the host's.
+    fastify.get('/portal', (request, reply) => send(reply, portal.handle(request.method, '/portal')));
+    fastify.get('/portal/*', (request, reply) => send(reply, portal.handle(request.method, `/portal/${(request.params as { '*': string })['*']}`)));
   }
 };
 

@@ -1,3 +1,5 @@
+import type { PortalOptions } from '../portal/portal.js';
+
 /** Who is calling: the organization every route is scoped to, and the scopes its key grants. */
 export interface Principal {
   orgId: string;
@@ -22,6 +24,11 @@ export interface WebhookHttpOptions<Req> {
   scopes?: { read?: string; write?: string };
   /** Largest accepted request body in bytes. Default 64 KiB. */
   bodyLimit?: number;
+  /**
+   * Also serve the customer portal at `<mount>/portal/` (docs/portal.md): `true`, or `{ title, theme }`.
+   * The page calls this API with the same `authenticate`. Default off.
+   */
+  portal?: boolean | PortalOptions;
 }
 
 /** A request body as the framework read it: raw bytes, a value a host parser already made, or absent. */

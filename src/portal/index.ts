@@ -1,2 +1,2 @@
-export { createPortal, PORTAL_CSP } from './portal.js';
+export { createPortal, portalFor, PORTAL_CSP } from './portal.js';
 export type { Portal, PortalOptions, PortalThemeProperty } from './portal.js';

@@ -121,3 +121,9 @@ export function createPortal(options: PortalOptions | true, format: WireFormat):
 
   return { owns, handle };
 }
+
+/** The portal a router's options ask for, or null (the default: no portal). */
+export function portalFor(options: { portal?: boolean | PortalOptions; format?: WireFormat }): Portal | null {
+  if (options.portal === undefined || options.portal === false) return null;
+  return createPortal(options.portal, options.format ?? 'snake_case');
+}
