@@ -1,4 +1,4 @@
-import { InvalidOptionsError } from '../options.js';
+import { InvalidOptionsError } from '../errors.js';
 import type { HttpResponse, WireFormat } from '../http/types.js';
 import { type PortalAsset, contentHash, portalAssets } from './assets.js';
 
