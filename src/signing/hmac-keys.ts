@@ -1,5 +1,6 @@
 import { type KeyObject, createSecretKey } from 'node:crypto';
 import { InvalidOptionsError } from '../errors.js';
+import { standardWebhooksKey } from './secret-format.js';
 
 /**
  * Turns secret strings into HMAC key objects once and keeps them in a bounded, least-recently-used-ish
@@ -61,7 +62,7 @@ function keyBytesOf(secret: string, toKeyBytes: (secret: string) => Buffer): Buf
   if (typeof secret !== 'string' || secret.length === 0) throw invalidSecret('must be a non-empty string');
   const bytes = toKeyBytes(secret);
   if (bytes.length === 0) {
-    throw invalidSecret('must decode to at least one byte of key material (Standard Webhooks: base64 after the prefix, as in whsec_<base64>)');
+    throw invalidSecret('must yield at least one byte of key material');
   }
   return bytes;
 }
@@ -73,18 +74,11 @@ function invalidSecret(message: string): InvalidOptionsError {
 /** Enough for every active endpoint of a large host; each entry is a few hundred bytes. */
 export const KEY_CACHE_CAPACITY = 4096;
 
-/**
- * Standard Webhooks keys are the base64 after the secret's prefix. Base64 has no `_`, so everything up to
- * the last `_` is the prefix: `whsec_…` (the spec's), any other `xyz_` prefix a host configures, or none.
- */
-export function standardWebhooksKeyBytes(secret: string): Buffer {
-  return Buffer.from(secret.slice(secret.lastIndexOf('_') + 1), 'base64');
-}
 
 /** The seed's hex scheme keys the HMAC with the secret string itself, prefix included (`createHmac("sha256", secret)`). */
 export function secretStringKeyBytes(secret: string): Buffer {
   return Buffer.from(secret, 'utf8');
 }
 
-export const standardWebhooksKeys = new HmacKeyCache(KEY_CACHE_CAPACITY, standardWebhooksKeyBytes);
+export const standardWebhooksKeys = new HmacKeyCache(KEY_CACHE_CAPACITY, standardWebhooksKey);
 export const secretStringKeys = new HmacKeyCache(KEY_CACHE_CAPACITY, secretStringKeyBytes);

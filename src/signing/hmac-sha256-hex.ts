@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { InvalidOptionsError } from '../errors.js';
 import { secretStringKeys } from './hmac-keys.js';
+import { STANDARD_WEBHOOKS_PREFIX, checkPrefixedSecret } from './secret-format.js';
 import type { SignInput, VerifyInput, VerifyingScheme } from './scheme.js';
 import { checkTimestamp } from './timestamp.js';
 import { WebhookVerificationError } from './verification-error.js';
@@ -8,10 +9,18 @@ import { WebhookVerificationError } from './verification-error.js';
 export interface HmacSha256HexOptions {
   /** Prefix of the three header names. Default `'X-Webhook'`; the YourAutomation seed uses `'X-YA-Webhook'`. */
   headerPrefix?: string;
+  /**
+   * What the secrets `verifyWebhook` gets start with: the sender's `secretPrefix` (WebhookService's
+   * option). Default `'whsec_'`, as there; `''` for plain base64 secrets. Receivers only: signing keys
+   * the HMAC with whatever secret the endpoint has.
+   */
+  secretPrefix?: string;
 }
 
 const HEADER_PREFIX = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
 const SIGNATURE_VALUE = /^sha256=[0-9a-f]{64}$/;
+/** The same shape WebhookService accepts for its `secretPrefix`. */
+const SECRET_PREFIX = /^(?:[A-Za-z0-9_]*_)?$/;
 
 /**
  * The YourAutomation seed's scheme: `<prefix>-Id` (the endpoint id, as the seed shows),
@@ -27,6 +36,10 @@ export function hmacSha256Hex(options: HmacSha256HexOptions = {}): VerifyingSche
   const prefix = options.headerPrefix ?? 'X-Webhook';
   if (typeof prefix !== 'string' || !HEADER_PREFIX.test(prefix)) {
     throw new InvalidOptionsError([{ option: 'headerPrefix', message: 'must be letters, digits and inner hyphens, e.g. "X-YA-Webhook"' }]);
+  }
+  const secretPrefix = options.secretPrefix ?? STANDARD_WEBHOOKS_PREFIX;
+  if (typeof secretPrefix !== 'string' || !SECRET_PREFIX.test(secretPrefix)) {
+    throw new InvalidOptionsError([{ option: 'secretPrefix', message: 'must be empty or letters, digits and underscores ending with "_" (like "whsec_")' }]);
   }
   const idHeader = `${prefix}-Id`;
   const timestampHeader = `${prefix}-Timestamp`;
@@ -49,8 +62,11 @@ export function hmacSha256Hex(options: HmacSha256HexOptions = {}): VerifyingSche
     },
 
     verify({ payload, header, secrets, toleranceSeconds, nowSeconds }: VerifyInput): void {
-      // Every key first: a secret without key material is refused wherever it sits in the list.
-      const keys = secrets.map((secret) => secretStringKeys.get(secret));
+      // Every secret first: a malformed one is refused wherever it sits in the list.
+      const keys = secrets.map((secret) => {
+        checkPrefixedSecret(secret, secretPrefix);
+        return secretStringKeys.get(secret);
+      });
       const timestamp = header(timestampLookup);
       const signature = header(signatureLookup);
       if (!timestamp || !signature) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionsError } from '../../src/errors.js';
-import { HmacKeyCache, standardWebhooksKeyBytes } from '../../src/signing/hmac-keys.js';
+import { HmacKeyCache } from '../../src/signing/hmac-keys.js';
+import { standardWebhooksKey as standardWebhooksKeyBytes } from '../../src/signing/secret-format.js';
 import { newSecret, thrown } from './fixtures.js';
 
 describe('HmacKeyCache', () => {
@@ -50,10 +51,10 @@ describe('HmacKeyCache', () => {
     expect(cache.size).toBe(0);
   });
 
-  it('reads the key after the last underscore: whsec_, a custom prefix, or none', () => {
+  // Issue 25: "Accept whsec_ or no prefix for Standard Webhooks … Decode base64 strictly."
+  it('reads the key after whsec_, or the whole secret when it has no prefix; another prefix is refused', () => {
     const raw = Buffer.alloc(32, 9).toString('base64');
-    for (const secret of [`whsec_${raw}`, `ya_live_${raw}`, raw]) {
-      expect(standardWebhooksKeyBytes(secret)).toEqual(Buffer.alloc(32, 9));
-    }
+    for (const secret of [`whsec_${raw}`, raw]) expect(standardWebhooksKeyBytes(secret)).toEqual(Buffer.alloc(32, 9));
+    expect(() => standardWebhooksKeyBytes(`ya_live_${raw}`)).toThrow(/prefix other than 'whsec_'/);
   });
 });

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionsError } from '../../src/errors.js';
-import { WebhookVerificationError, isWebhookVerificationError, standardWebhooks, verifyWebhook } from '../../src/signing/index.js';
+import { WebhookVerificationError, hmacSha256Hex, isWebhookVerificationError, standardWebhooks, verifyWebhook } from '../../src/signing/index.js';
 import { eventBody, newSecret, signInput, thrown } from './fixtures.js';
 
 const scheme = standardWebhooks();
@@ -208,11 +208,46 @@ describe('verifyWebhook', () => {
         const error = thrown(() => verifyWebhook({ payload: input.body, headers, secret: secrets }));
         expect(error).toBeInstanceOf(InvalidOptionsError);
         expect((error as InvalidOptionsError).issues.map((i) => i.option)).toEqual(['secret']);
-        expect((error as Error).message).toMatch(/key material/);
+        expect((error as Error).message).toMatch(/no key|not valid base64|prefix other than 'whsec_'/);
         if (bad !== 'whsec_' && bad !== 'ya_live_') expect((error as Error).message).not.toContain(bad);
       }
     }
     expect(() => verifyWebhook({ payload: input.body, headers, secret: '' })).toThrow(InvalidOptionsError);
+  });
+
+  // Issue 25: "verifyWebhook ignores everything up to the last _ of the secret and decodes base64
+  // leniently. So whsek_<key>, x_y_<key> and whsec_<key>junk all verify." Now each is refused.
+  it('refuses a mistyped prefix, nested prefixes and text after the key, naming the problem and not the secret', () => {
+    const { headers, input, secret } = signed();
+    const key = secret.slice('whsec_'.length);
+    const cases: [string, RegExp][] = [
+      [`whsek_${key}`, /prefix other than 'whsec_'/],
+      [`x_y_${key}`, /prefix other than 'whsec_'/],
+      [`whsec_${key}junk`, /not valid base64/],
+      [`whsec_${key}=`, /not valid base64/],
+      [`whsec_${key.replace(/\+/g, '-').replace(/\//g, '-')}x`, /not valid base64/],
+      [`whsec_ ${key}`, /not valid base64/],
+    ];
+    for (const [bad, problem] of cases) {
+      const error = thrown(() => verifyWebhook({ payload: input.body, headers, secret: bad }));
+      expect(error, bad).toBeInstanceOf(InvalidOptionsError);
+      expect((error as Error).message, bad).toMatch(problem);
+      expect((error as Error).message).not.toContain(key.slice(0, 20));
+    }
+    // What the reference library accepts still verifies: whsec_ or no prefix, padding optional.
+    for (const good of [secret, key, `whsec_${key.replace(/=+$/, '')}`]) expect(verifyWebhook({ payload: input.body, headers, secret: good }).id).toBe(JSON.parse(input.body).id);
+  });
+
+  it('hmacSha256Hex verifies secrets with its configured secretPrefix only', () => {
+    const key = Buffer.alloc(32, 3).toString('base64');
+    const sign = (secret: string, scheme = hmacSha256Hex()) => scheme.sign({ endpointId: 'wh_1', eventId: 'evt_1', timestamp: Math.floor(Date.now() / 1000), body: eventBody(), secrets: [secret] });
+    expect(verifyWebhook({ payload: eventBody(), headers: sign(`whsec_${key}`), secret: `whsec_${key}`, scheme: hmacSha256Hex() }).type).toBeTruthy();
+    const ya = hmacSha256Hex({ secretPrefix: 'ya_' });
+    expect(verifyWebhook({ payload: eventBody(), headers: sign(`ya_${key}`, ya), secret: `ya_${key}`, scheme: ya }).type).toBeTruthy();
+    for (const [bad, scheme] of [[`ya_${key}`, hmacSha256Hex()], [`whsec_${key}`, ya], [`ya_${key}junk`, ya]] as const) {
+      expect(() => verifyWebhook({ payload: eventBody(), headers: sign(bad, scheme), secret: bad, scheme }), bad).toThrow(InvalidOptionsError);
+    }
+    expect(() => hmacSha256Hex({ secretPrefix: 'ya-' })).toThrow(InvalidOptionsError);
   });
 
   it('verifies unicode bodies as string and as bytes', () => {
