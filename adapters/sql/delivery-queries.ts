@@ -1,13 +1,12 @@
 import { type ExpressionBuilder, sql } from 'kysely';
 import type { Delivery, DeliveryStatus } from '../../src/model.js';
+import { FINISHED_STATUSES, isFinished } from '../../src/delivery/transitions.js';
 import type { CompleteAttemptRequest, ReplayQuery } from '../../src/storage/storage.js';
 import { chunks, INSERT_CHUNK } from './chunks.js';
 import type { Db, SqlDialect } from './dialect.js';
 import type { HotQueries } from './hot-queries.js';
 import { deliveryFromRow } from './rows.js';
 import type { HookrelayDatabase } from './schema.js';
-
-export const FINISHED: DeliveryStatus[] = ['succeeded', 'failed', 'cancelled'];
 
 /**
  * A pending delivery is under a live lease while leased and its lease (the pushed
@@ -55,7 +54,7 @@ export async function completeIn(tx: Db, dialect: SqlDialect, hot: HotQueries, r
   const nowMs = now.getTime();
   let status: DeliveryStatus = next.status;
   let nextAttemptAt: number | null = null;
-  if (!FINISHED.includes(next.status)) {
+  if (!isFinished(next.status)) {
     // The endpoint's state now, not the one the worker saw, decides: it may have been
     // paused, resumed or deleted while the attempt was in flight. FOR SHARE orders us with
     // a concurrent pause or delete (both lock the endpoint row first): either we see it
@@ -75,7 +74,7 @@ export async function completeIn(tx: Db, dialect: SqlDialect, hot: HotQueries, r
     }
   }
   // The lease guard is in the WHERE: a delivery someone else holds now is left alone.
-  const completedAt = FINISHED.includes(status) ? nowMs : null;
+  const completedAt = isFinished(status) ? nowMs : null;
   const result = await hot.settle(tx, { deliveryId, leaseToken, status, nowMs, nextAttemptAt, completedAt }, attempt);
   if (Number(result.numAffectedRows ?? 0n) === 0) {
     // The attempt id is the primary key: finding it means this very call committed before
@@ -138,12 +137,12 @@ export async function retryDeliveryIn(tx: Db, dialect: SqlDialect, orgId: string
   if (!row) return null;
   const endpoint = await lockedEndpointState(tx, dialect, row.endpoint_id);
   if (!endpoint || endpoint.deleted_at !== null) return null;
-  if (!FINISHED.includes(row.status as DeliveryStatus)) return deliveryFromRow(row);
+  if (!isFinished(row.status)) return deliveryFromRow(row);
   // The row was read unlocked: the update checks again that it is still finished, so a retry
   // or replay that committed meanwhile (and a scheduler that claimed it since) keeps its lease.
   const updated = await requeue(tx, now, endpoint.status === 'paused')
     .where('id', '=', id)
-    .where('status', 'in', FINISHED)
+    .where('status', 'in', FINISHED_STATUSES)
     .returningAll()
     .executeTakeFirst();
   if (!updated) {

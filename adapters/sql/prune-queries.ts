@@ -1,10 +1,10 @@
 import type { ExpressionBuilder } from 'kysely';
-import { FINISHED } from './delivery-queries.js';
+import { FINISHED_STATUSES } from '../../src/delivery/transitions.js';
 import type { Db } from './dialect.js';
 import type { HookrelayDatabase } from './schema.js';
 
 function prunableDelivery(eb: ExpressionBuilder<HookrelayDatabase, 'hookrelay_deliveries'>, cutoff: number) {
-  return eb.and([eb('completed_at', 'is not', null), eb('completed_at', '<', cutoff), eb('status', 'in', FINISHED)]);
+  return eb.and([eb('completed_at', 'is not', null), eb('completed_at', '<', cutoff), eb('status', 'in', FINISHED_STATUSES)]);
 }
 
 /** An event no delivery refers to any more; checked again by the DELETE, as an emit may have raced it. */

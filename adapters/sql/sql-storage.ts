@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { isFinished } from '../../src/delivery/transitions.js';
 import { WebhookError } from '../../src/errors.js';
 import type { Delivery, DeliveryStatus, DeliveryWithAttempts, EndpointRecord, EndpointSecret, PausedReason, WebhookEvent } from '../../src/model.js';
 import type {
@@ -17,7 +18,7 @@ import type {
   WriteOptions,
 } from '../../src/storage/storage.js';
 import { assembleClaims } from './claimed-batch.js';
-import { completeIn, FINISHED, releaseLeasesIn, replayIn, retryDeliveryIn } from './delivery-queries.js';
+import { completeIn, releaseLeasesIn, replayIn, retryDeliveryIn } from './delivery-queries.js';
 import type { Db, SqlDialect, TableRef } from './dialect.js';
 import { createEndpointIn, deleteEndpointIn, liveEndpointQuery, pauseIn, rotateSecretIn, updateEndpointIn } from './endpoint-queries.js';
 import { insertEventIn } from './event-queries.js';
@@ -212,7 +213,7 @@ export class SqlStorage implements Storage {
 
   async completeAttempt(request: CompleteAttemptRequest): Promise<boolean> {
     const { deliveryId, leaseToken, attempt, next, now } = request;
-    if (attempt && FINISHED.includes(next.status) && this.writePath.settleFinished) {
+    if (attempt && isFinished(next.status) && this.writePath.settleFinished) {
       return this.writePath.settleFinished({ deliveryId, leaseToken, status: next.status, nowMs: now.getTime(), attempt });
     }
     return this.write((tx) => completeIn(tx, this.dialect, this.hot, request));
@@ -288,7 +289,7 @@ export class SqlStorage implements Storage {
   }
 
   async replayDeliveries(orgId: string, endpointId: string, query: ReplayQuery, now: Date): Promise<number> {
-    const statuses = query.status ? [query.status].filter((s) => FINISHED.includes(s)) : (['succeeded', 'failed'] as DeliveryStatus[]);
+    const statuses = query.status ? [query.status].filter(isFinished) : (['succeeded', 'failed'] as DeliveryStatus[]);
     if (statuses.length === 0) return 0;
     return this.write((tx) => replayIn(tx, this.dialect, orgId, endpointId, statuses, query, now));
   }
