@@ -1,6 +1,17 @@
 import { type ExpressionBuilder, sql } from 'kysely';
-import type { Delivery, DeliveryStatus } from '../../src/model.js';
-import { FINISHED_STATUSES, isFinished } from '../../src/delivery/transitions.js';
+import {
+  dependsOnEndpoint,
+  type EndpointChange,
+  type EndpointState,
+  FINISHED_STATUSES,
+  onEndpointChange,
+  type Placement,
+  releaseLease,
+  requeue,
+  resendPlacement,
+  settleAttempt,
+} from '../../src/delivery/transitions.js';
+import type { Delivery, DeliveryStatus, EndpointStatus } from '../../src/model.js';
 import type { CompleteAttemptRequest, ReplayQuery } from '../../src/storage/storage.js';
 import { chunks, INSERT_CHUNK } from './chunks.js';
 import type { Db, SqlDialect } from './dialect.js';
@@ -8,9 +19,19 @@ import type { HotQueries } from './hot-queries.js';
 import { deliveryFromRow } from './rows.js';
 import type { HookrelayDatabase } from './schema.js';
 
+/** An endpoint row as the delivery state machine reads it. */
+export function endpointState(row: { status: string; deleted_at: number | string | null } | undefined): EndpointState {
+  return row && { status: row.status as EndpointStatus, deletedAt: row.deleted_at === null ? null : Number(row.deleted_at) };
+}
+
+/** A placement (src/delivery/transitions.ts) as the delivery columns it sets. */
+export function placementColumns(p: Placement): { status: DeliveryStatus; next_attempt_at: number | null; completed_at: number | null } {
+  return { status: p.status, next_attempt_at: p.nextAttemptAt?.getTime() ?? null, completed_at: p.completedAt?.getTime() ?? null };
+}
+
 /**
- * A pending delivery is under a live lease while leased and its lease (the pushed
- * `next_attempt_at`) has not run out: an attempt may be in flight.
+ * `underLiveLease` (src/delivery/transitions.ts) negated, as SQL: a pending delivery is under a
+ * live lease while leased and its lease (the pushed `next_attempt_at`) has not run out.
  */
 export function notUnderLiveLease(eb: ExpressionBuilder<HookrelayDatabase, 'hookrelay_deliveries'>, nowMs: number) {
   return eb.or([eb('lease_token', 'is', null), eb('next_attempt_at', '<=', nowMs)]);
@@ -26,24 +47,26 @@ function lockedEndpointState(tx: Db, dialect: SqlDialect, endpointId: string) {
     .executeTakeFirst();
 }
 
-/** Holds the endpoint's pending deliveries; one under a live lease is held by its completeAttempt. */
-export async function holdDeliveries(tx: Db, endpointId: string, now: Date): Promise<void> {
+/**
+ * `onEndpointChange` (src/delivery/transitions.ts) over all of the endpoint's deliveries in one
+ * UPDATE, served by (endpoint_id, status): which rows move is restated as the WHERE, where they
+ * land comes from the module. test/storage/transitions-agree.test.ts holds the two equal.
+ * Returns how many deliveries moved.
+ */
+export async function applyEndpointChange(tx: Db, endpointId: string, change: EndpointChange, now: Date): Promise<number> {
   const nowMs = now.getTime();
-  await tx
-    .updateTable('hookrelay_deliveries')
-    .set({ status: 'held', next_attempt_at: null, lease_token: null, updated_at: nowMs })
-    .where('endpoint_id', '=', endpointId)
-    .where('status', '=', 'pending')
-    .where((eb) => notUnderLiveLease(eb, nowMs))
-    .execute();
-}
-
-export async function releaseHeld(tx: Db, endpointId: string, now: Date): Promise<number> {
+  const moving = { status: change === 'resumed' ? ('held' as const) : ('pending' as const), nextAttemptAt: null, leaseToken: null };
+  const landing = onEndpointChange(change, moving, now) as Placement;
   const result = await tx
     .updateTable('hookrelay_deliveries')
-    .set({ status: 'pending', next_attempt_at: now.getTime(), updated_at: now.getTime() })
+    .set({ ...placementColumns(landing), lease_token: null, updated_at: nowMs })
     .where('endpoint_id', '=', endpointId)
-    .where('status', '=', 'held')
+    .where((eb) => {
+      const idlePending = eb.and([eb('status', '=', 'pending'), notUnderLiveLease(eb, nowMs)]);
+      if (change === 'paused') return idlePending;
+      if (change === 'resumed') return eb('status', '=', 'held');
+      return eb.or([eb('status', '=', 'held'), idlePending]);
+    })
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
@@ -51,31 +74,23 @@ export async function releaseHeld(tx: Db, endpointId: string, now: Date): Promis
 /** Records an attempt's outcome on its leased delivery (see `Storage.completeAttempt`). */
 export async function completeIn(tx: Db, dialect: SqlDialect, hot: HotQueries, request: CompleteAttemptRequest): Promise<boolean> {
   const { deliveryId, leaseToken, attempt, next, now } = request;
-  const nowMs = now.getTime();
-  let status: DeliveryStatus = next.status;
-  let nextAttemptAt: number | null = null;
-  if (!isFinished(next.status)) {
-    // The endpoint's state now, not the one the worker saw, decides: it may have been
-    // paused, resumed or deleted while the attempt was in flight. FOR SHARE orders us with
-    // a concurrent pause or delete (both lock the endpoint row first): either we see it
-    // paused, or its hold finds our delivery no longer leased.
-    const endpoint = await tx
-      .selectFrom('hookrelay_deliveries as d')
-      .innerJoin('hookrelay_endpoints as e', 'e.id', 'd.endpoint_id')
-      .select(['e.status', 'e.deleted_at', 'e.id'])
-      .where('d.id', '=', deliveryId)
-      .$if(dialect.supportsRowLocks, (qb) => qb.forShare('e'))
-      .executeTakeFirst();
-    if (!endpoint || endpoint.deleted_at !== null) status = 'cancelled';
-    else if (endpoint.status === 'paused') status = 'held';
-    else {
-      status = 'pending';
-      nextAttemptAt = next.status === 'pending' ? next.nextAttemptAt.getTime() : nowMs;
-    }
-  }
+  // The endpoint's state now, not the one the worker saw, decides: it may have been paused,
+  // resumed or deleted while the attempt was in flight. FOR SHARE orders us with a concurrent
+  // pause or delete (both lock the endpoint row first): either we see it paused, or its hold
+  // finds our delivery no longer leased.
+  const endpoint = dependsOnEndpoint(next)
+    ? await tx
+        .selectFrom('hookrelay_deliveries as d')
+        .innerJoin('hookrelay_endpoints as e', 'e.id', 'd.endpoint_id')
+        .select(['e.status', 'e.deleted_at'])
+        .where('d.id', '=', deliveryId)
+        .$if(dialect.supportsRowLocks, (qb) => qb.forShare('e'))
+        .executeTakeFirst()
+    : undefined;
+  const placement = placementColumns(settleAttempt(next, endpointState(endpoint), now));
   // The lease guard is in the WHERE: a delivery someone else holds now is left alone.
-  const completedAt = isFinished(status) ? nowMs : null;
-  const result = await hot.settle(tx, { deliveryId, leaseToken, status, nowMs, nextAttemptAt, completedAt }, attempt);
+  const settlement = { deliveryId, leaseToken, status: placement.status, nowMs: now.getTime(), nextAttemptAt: placement.next_attempt_at, completedAt: placement.completed_at };
+  const result = await hot.settle(tx, settlement, attempt);
   if (Number(result.numAffectedRows ?? 0n) === 0) {
     // The attempt id is the primary key: finding it means this very call committed before
     // and only the acknowledgement was lost (a retried call). Report success; record nothing.
@@ -99,31 +114,25 @@ export async function releaseLeasesIn(tx: Db, dialect: SqlDialect, deliveryIds: 
       .where('status', '=', 'pending')
       .execute();
     // Like completeAttempt without an attempt: the endpoint's current state decides.
-    const byState = { pending: [] as string[], held: [] as string[], cancelled: [] as string[] };
-    const states = new Map<string, Awaited<ReturnType<typeof lockedEndpointState>>>();
+    const byStatus = new Map<DeliveryStatus, { placement: Placement; ids: string[] }>();
+    const states = new Map<string, EndpointState>();
     for (const row of leased) {
-      if (!states.has(row.endpoint_id)) states.set(row.endpoint_id, await lockedEndpointState(tx, dialect, row.endpoint_id));
-      const endpoint = states.get(row.endpoint_id);
-      const state = !endpoint || endpoint.deleted_at !== null ? 'cancelled' : endpoint.status === 'paused' ? 'held' : 'pending';
-      byState[state].push(row.id);
+      if (!states.has(row.endpoint_id)) states.set(row.endpoint_id, endpointState(await lockedEndpointState(tx, dialect, row.endpoint_id)));
+      const placement = releaseLease(states.get(row.endpoint_id), now);
+      let group = byStatus.get(placement.status);
+      if (!group) byStatus.set(placement.status, (group = { placement, ids: [] }));
+      group.ids.push(row.id);
     }
-    for (const [state, stateIds] of Object.entries(byState) as [keyof typeof byState, string[]][]) {
-      if (stateIds.length === 0) continue;
+    for (const { placement, ids: placed } of byStatus.values()) {
       const result = await tx
         .updateTable('hookrelay_deliveries')
-        .set({
-          status: state,
-          lease_token: null,
-          next_attempt_at: state === 'pending' ? nowMs : null,
-          completed_at: state === 'cancelled' ? nowMs : null,
-          updated_at: nowMs,
-        })
-        .where('id', 'in', stateIds)
+        .set({ ...placementColumns(placement), lease_token: null, updated_at: nowMs })
+        .where('id', 'in', placed)
         .where('lease_token', '=', leaseToken)
         .where('status', '=', 'pending')
         .executeTakeFirst();
       released += Number(result.numUpdatedRows);
-      if (state === 'pending' && Number(result.numUpdatedRows) > 0) madeDue = true;
+      if (placement.status === 'pending' && Number(result.numUpdatedRows) > 0) madeDue = true;
     }
   }
   if (madeDue) await dialect.notify?.(tx);
@@ -135,12 +144,13 @@ export async function retryDeliveryIn(tx: Db, dialect: SqlDialect, orgId: string
   const read = () => tx.selectFrom('hookrelay_deliveries').selectAll().where('id', '=', id).where('org_id', '=', orgId).executeTakeFirst();
   const row = await read();
   if (!row) return null;
-  const endpoint = await lockedEndpointState(tx, dialect, row.endpoint_id);
-  if (!endpoint || endpoint.deleted_at !== null) return null;
-  if (!isFinished(row.status)) return deliveryFromRow(row);
+  const endpoint = endpointState(await lockedEndpointState(tx, dialect, row.endpoint_id));
+  if (!endpoint || endpoint.deletedAt !== null) return null;
+  const delivery = deliveryFromRow(row);
+  if (!requeue(delivery, endpoint, now)) return delivery;
   // The row was read unlocked: the update checks again that it is still finished, so a retry
   // or replay that committed meanwhile (and a scheduler that claimed it since) keeps its lease.
-  const updated = await requeue(tx, now, endpoint.status === 'paused')
+  const updated = await resend(tx, endpoint, now)
     .where('id', '=', id)
     .where('status', 'in', FINISHED_STATUSES)
     .returningAll()
@@ -164,28 +174,31 @@ export async function replayIn(
   query: ReplayQuery,
   now: Date,
 ): Promise<number> {
-  const endpoint = await lockedEndpointState(tx, dialect, endpointId);
-  if (!endpoint || endpoint.deleted_at !== null || endpoint.org_id !== orgId) return 0;
+  const row = await lockedEndpointState(tx, dialect, endpointId);
+  const endpoint = endpointState(row);
+  if (!row || !endpoint || endpoint.deletedAt !== null || row.org_id !== orgId) return 0;
   // Served by (endpoint_id, status); the time range filters within one endpoint's rows.
-  const result = await requeue(tx, now, endpoint.status === 'paused')
+  const result = await resend(tx, endpoint, now)
     .where('endpoint_id', '=', endpointId)
     .where('status', 'in', statuses)
     .where('created_at', '>=', query.since.getTime())
     .$if(query.until !== undefined, (qb) => qb.where('created_at', '<', (query.until as Date).getTime()))
     .executeTakeFirst();
   const count = Number(result.numUpdatedRows);
-  if (count > 0 && endpoint.status !== 'paused') await dialect.notify?.(tx);
+  if (count > 0 && resendPlacement(endpoint, now).status === 'pending') await dialect.notify?.(tx);
   return count;
 }
 
-/** An UPDATE that makes finished deliveries pending (due now) or held; the caller adds the WHERE. */
-function requeue(tx: Db, now: Date, held: boolean) {
+/**
+ * An UPDATE that sends finished deliveries again, as `requeue` (src/delivery/transitions.ts) says;
+ * the caller adds the WHERE, which keeps it to finished rows. The retry schedule restarts here
+ * (`requeued_at_attempt` restates `requeuedAtAttempt = attemptCount` per row; the agreement test
+ * holds it equal).
+ */
+function resend(tx: Db, endpoint: EndpointState, now: Date) {
   return tx.updateTable('hookrelay_deliveries').set({
-    status: held ? 'held' : 'pending',
-    // The retry schedule restarts here (see Delivery.requeuedAtAttempt).
+    ...placementColumns(resendPlacement(endpoint, now)),
     requeued_at_attempt: sql<number>`attempt_count`,
-    next_attempt_at: held ? null : now.getTime(),
-    completed_at: null,
     lease_token: null,
     updated_at: now.getTime(),
   });

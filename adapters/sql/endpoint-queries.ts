@@ -1,8 +1,9 @@
+import { applyPatch } from '../../src/delivery/transitions.js';
 import { limitExceeded, WebhookError } from '../../src/errors.js';
 import type { EndpointRecord, EndpointSecret, PausedReason } from '../../src/model.js';
 import { rotateSecrets } from '../../src/signing/secret-rotation.js';
 import type { EndpointPatch } from '../../src/storage/storage.js';
-import { holdDeliveries, notUnderLiveLease, releaseHeld } from './delivery-queries.js';
+import { applyEndpointChange } from './delivery-queries.js';
 import type { Db, SqlDialect } from './dialect.js';
 import { encodeSecrets, endpointFromRow, endpointToRow } from './rows.js';
 
@@ -40,28 +41,21 @@ export async function createEndpointIn(tx: Db, dialect: SqlDialect, record: Endp
 export async function updateEndpointIn(tx: Db, dialect: SqlDialect, orgId: string, id: string, patch: EndpointPatch, now: Date): Promise<EndpointRecord | null> {
   const row = await lockedLiveEndpoint(tx, dialect, orgId, id);
   if (!row) return null;
-  const e = endpointFromRow(row);
-  const wasStatus = e.status;
-  if (patch.url !== undefined) e.url = patch.url;
-  if (patch.events !== undefined) e.events = [...patch.events];
-  if (patch.description !== undefined) e.description = patch.description;
-  if (patch.filter !== undefined) e.filter = patch.filter ? { ...patch.filter } : null;
-  if (patch.status !== undefined) e.status = patch.status;
-  if (patch.pausedReason !== undefined) e.pausedReason = patch.pausedReason;
-  if (e.status === 'active') e.pausedReason = null;
-  e.updatedAt = now;
-  const { secrets: _secrets, id: _id, org_id: _org, created_at: _created, ...changes } = endpointToRow(e);
+  const { endpoint, change } = applyPatch(endpointFromRow(row), patch, now);
+  const { secrets: _secrets, id: _id, org_id: _org, created_at: _created, ...changes } = endpointToRow(endpoint);
   await tx.updateTable('hookrelay_endpoints').set(changes).where('id', '=', id).execute();
-  if (wasStatus === 'active' && e.status === 'paused') await holdDeliveries(tx, id, now);
-  if (wasStatus === 'paused' && e.status === 'active') {
-    const released = await releaseHeld(tx, id, now);
-    if (released > 0) await dialect.notify?.(tx);
+  if (change) {
+    const moved = await applyEndpointChange(tx, id, change, now);
+    if (change === 'resumed' && moved > 0) await dialect.notify?.(tx);
   }
-  return e;
+  return endpoint;
 }
 
+/**
+ * `pauseFor` (src/delivery/transitions.ts) as one guarded UPDATE: the WHERE restates "only an
+ * active, live endpoint pauses", so a racing caller updates no row (held equal by the agreement test).
+ */
 export async function pauseIn(tx: Db, id: string, reason: PausedReason, now: Date): Promise<EndpointRecord | null> {
-  // The status guard in the WHERE makes the change once: a racing caller updates no row.
   const row = await tx
     .updateTable('hookrelay_endpoints')
     .set({ status: 'paused', paused_reason: reason, updated_at: now.getTime() })
@@ -71,7 +65,7 @@ export async function pauseIn(tx: Db, id: string, reason: PausedReason, now: Dat
     .returningAll()
     .executeTakeFirst();
   if (!row) return null;
-  await holdDeliveries(tx, id, now);
+  await applyEndpointChange(tx, id, 'paused', now);
   return endpointFromRow(row);
 }
 
@@ -84,15 +78,7 @@ export async function deleteEndpointIn(tx: Db, orgId: string, id: string, now: D
     .where('deleted_at', 'is', null)
     .executeTakeFirst();
   if (Number(result.numUpdatedRows) === 0) return false;
-  // Served by (endpoint_id, status). A delivery under a live lease has an attempt in flight:
-  // it stays pending, and its completeAttempt finds the endpoint deleted and cancels it.
-  const nowMs = now.getTime();
-  await tx
-    .updateTable('hookrelay_deliveries')
-    .set({ status: 'cancelled', next_attempt_at: null, lease_token: null, completed_at: nowMs, updated_at: nowMs })
-    .where('endpoint_id', '=', id)
-    .where((eb) => eb.or([eb('status', '=', 'held'), eb.and([eb('status', '=', 'pending'), notUnderLiveLease(eb, nowMs)])]))
-    .execute();
+  await applyEndpointChange(tx, id, 'deleted', now);
   return true;
 }
 

@@ -1,7 +1,8 @@
 import { WebhookError } from '../../src/errors.js';
-import type { EndpointRecord, WebhookEvent } from '../../src/model.js';
-import { heldDeliveryAtWrite } from '../../src/storage/held-at-write.js';
+import { placeAtWrite } from '../../src/delivery/transitions.js';
+import type { WebhookEvent } from '../../src/model.js';
 import type { InsertEventResult, NewEventWrite } from '../../src/storage/storage.js';
+import { endpointState } from './delivery-queries.js';
 import type { Db, SqlDialect } from './dialect.js';
 import { deliveryFromRow, eventFromRow, eventToRow, type EventRow, type NewEventRow } from './rows.js';
 import type { WritePath } from './write-path.js';
@@ -55,7 +56,7 @@ async function existingEvent(tx: Db, event: WebhookEvent): Promise<InsertEventRe
 
 /**
  * Re-decides the deliveries emit marked held from the endpoints' state inside this write
- * (src/storage/held-at-write.ts). FOR SHARE orders it with a concurrent resume, which locks
+ * (`placeAtWrite` in src/delivery/transitions.ts). FOR SHARE orders it with a concurrent resume, which locks
  * the endpoint row before releasing held deliveries: either we see the endpoint active, or
  * the resume waits for our commit and its release then finds our rows.
  */
@@ -69,8 +70,8 @@ async function heldAtWrite(tx: Db, dialect: SqlDialect, write: NewEventWrite): P
     .orderBy('id')
     .$if(dialect.supportsRowLocks, (qb) => qb.forShare())
     .execute();
-  const states = new Map(rows.map((r) => [r.id, { status: r.status as EndpointRecord['status'], deletedAt: r.deleted_at === null ? null : new Date(Number(r.deleted_at)) }]));
-  return { event: write.event, deliveries: write.deliveries.map((d) => heldDeliveryAtWrite(d, states.get(d.endpointId))) };
+  const states = new Map(rows.map((r) => [r.id, endpointState(r)]));
+  return { event: write.event, deliveries: write.deliveries.map((d) => placeAtWrite(d, states.get(d.endpointId))) };
 }
 
 function sameEventRow(stored: EventRow, written: NewEventRow): boolean {

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
-import { isFinished } from '../../src/delivery/transitions.js';
+import { isFinished, replayedStatuses } from '../../src/delivery/transitions.js';
 import { WebhookError } from '../../src/errors.js';
-import type { Delivery, DeliveryStatus, DeliveryWithAttempts, EndpointRecord, EndpointSecret, PausedReason, WebhookEvent } from '../../src/model.js';
+import type { Delivery, DeliveryWithAttempts, EndpointRecord, EndpointSecret, PausedReason, WebhookEvent } from '../../src/model.js';
 import type {
   ClaimedDelivery,
   ClaimRequest,
@@ -289,7 +289,7 @@ export class SqlStorage implements Storage {
   }
 
   async replayDeliveries(orgId: string, endpointId: string, query: ReplayQuery, now: Date): Promise<number> {
-    const statuses = query.status ? [query.status].filter(isFinished) : (['succeeded', 'failed'] as DeliveryStatus[]);
+    const statuses = replayedStatuses(query.status);
     if (statuses.length === 0) return 0;
     return this.write((tx) => replayIn(tx, this.dialect, orgId, endpointId, statuses, query, now));
   }

@@ -129,14 +129,28 @@ export function onEndpointChange(change: EndpointChange, delivery: LeaseState, n
   return idlePending || delivery.status === 'held' ? finished('cancelled', now) : null;
 }
 
+/** Where a re-sent delivery (manual retry, replay) lands: due at `now`, held while its endpoint is paused. */
+export function resendPlacement(endpoint: EndpointState, now: Date): Placement {
+  return placeByEndpoint(endpoint, now, now);
+}
+
 /**
- * A manual retry or a replay: a finished delivery is sent again, due at `now` (held while its
- * endpoint is paused), and its retry schedule restarts from here (`requeuedAtAttempt`). A
- * pending or held delivery is left as it is (null). The caller answers for a deleted endpoint.
+ * A manual retry or a replay: a finished delivery is sent again (`resendPlacement`), and its
+ * retry schedule restarts from here (`requeuedAtAttempt`). A pending or held delivery is left as
+ * it is (null). The caller answers for a deleted endpoint.
  */
 export function requeue(delivery: Pick<Delivery, 'status' | 'attemptCount'>, endpoint: EndpointState, now: Date): (Placement & { requeuedAtAttempt: number }) | null {
   if (!isFinished(delivery.status)) return null;
-  return { ...placeByEndpoint(endpoint, now, now), requeuedAtAttempt: delivery.attemptCount };
+  return { ...resendPlacement(endpoint, now), requeuedAtAttempt: delivery.attemptCount };
+}
+
+/**
+ * The statuses a replay re-sends: the finished status asked for (none for another), or by
+ * default succeeded and failed; a cancelled delivery was stopped on purpose, so only when asked.
+ */
+export function replayedStatuses(asked: DeliveryStatus | undefined): FinishedStatus[] {
+  if (asked === undefined) return ['succeeded', 'failed'];
+  return isFinished(asked) ? [asked] : [];
 }
 
 /**

@@ -7,13 +7,14 @@ import {
   type Placement,
   placeAtWrite,
   releaseLease,
+  replayedStatuses,
   requeue,
   settleAttempt,
 } from '../delivery/transitions.js';
 import { limitExceeded, WebhookError } from '../errors.js';
 import { type DueEntry, GroupedDueIndex } from './due-queue.js';
 import { copyAttempt, copyDate, copyDelivery, copyEndpoint } from './memory-copies.js';
-import type { Attempt, Delivery, DeliveryWithAttempts, EndpointRecord, EndpointSecret, PausedReason, WebhookEvent } from '../model.js';
+import type { Attempt, Delivery, DeliveryStatus, DeliveryWithAttempts, EndpointRecord, EndpointSecret, PausedReason, WebhookEvent } from '../model.js';
 import { rotateSecrets } from '../signing/secret-rotation.js';
 import type {
   ClaimedDelivery,
@@ -276,9 +277,10 @@ export class MemoryStorage implements Storage {
   async replayDeliveries(orgId: string, endpointId: string, query: ReplayQuery, now: Date): Promise<number> {
     const endpoint = this.liveEndpoint(orgId, endpointId);
     if (!endpoint) return 0;
+    const statuses: readonly DeliveryStatus[] = replayedStatuses(query.status);
     let count = 0;
     for (const d of this.endpointDeliveries(endpointId)) {
-      if (!isFinished(d.status) || (query.status ? d.status !== query.status : d.status === 'cancelled')) continue;
+      if (!statuses.includes(d.status)) continue;
       if (d.createdAt < query.since || (query.until && d.createdAt >= query.until)) continue;
       if (this.requeue(d, endpoint, now)) count++;
     }

@@ -195,7 +195,7 @@ export interface Storage {
    * key already used in its org, writes nothing and returns the first event with its
    * deliveries and `created: false` (also when two such writes race). A delivery marked
    * `held` is re-decided from its endpoint's state at the write, ordered with a concurrent
-   * resume or delete (`heldDeliveryAtWrite`): active → pending due at the event's time,
+   * resume or delete (`placeAtWrite` in delivery/transitions.ts): active → pending due at the event's time,
    * deleted → cancelled, paused → held. The result carries the states written.
    */
   insertEvent(write: NewEventWrite, options?: WriteOptions): Promise<InsertEventResult>;

@@ -10,7 +10,9 @@ import {
   placeAtWrite,
   placeByEndpoint,
   releaseLease,
+  replayedStatuses,
   requeue,
+  resendPlacement,
   settleAttempt,
   underLiveLease,
   verdictOf,
@@ -222,6 +224,18 @@ describe('a manual retry or a replay', () => {
       expect(requeue({ status, attemptCount: 6 }, ACTIVE, NOW)).toEqual({ status: 'pending', nextAttemptAt: NOW, completedAt: null, requeuedAtAttempt: 6 });
       expect(requeue({ status, attemptCount: 6 }, PAUSED, NOW)).toEqual({ status: 'held', nextAttemptAt: null, completedAt: null, requeuedAtAttempt: 6 });
     }
+  });
+
+  it('a re-sent delivery lands as a due one does: now, or held while the endpoint is paused', () => {
+    expect(resendPlacement(ACTIVE, NOW)).toEqual({ status: 'pending', nextAttemptAt: NOW, completedAt: null });
+    expect(resendPlacement(PAUSED, NOW)).toEqual({ status: 'held', nextAttemptAt: null, completedAt: null });
+  });
+
+  it('a replay re-sends succeeded and failed deliveries by default, a finished status when asked, nothing else', () => {
+    expect(replayedStatuses(undefined)).toEqual(['succeeded', 'failed']);
+    for (const status of FINISHED_STATUSES) expect(replayedStatuses(status)).toEqual([status]);
+    expect(replayedStatuses('pending')).toEqual([]);
+    expect(replayedStatuses('held')).toEqual([]);
   });
 
   it('leaves a pending or held delivery as it is', () => {

@@ -6,6 +6,7 @@ import {
   type EndpointState,
   FINISHED_STATUSES,
   onEndpointChange,
+  pauseFor,
   placeAtWrite,
   type Placement,
   releaseLease,
@@ -175,6 +176,20 @@ function describeAgreement(name: string, open: Open): void {
             expect({ via, paused, status, stored: { ...placementOf(stored), requeuedAtAttempt: stored.requeuedAtAttempt } }).toEqual({ via, paused, status, stored: expected });
           }
         }
+      }
+    });
+
+    it('pausing for a reason: only an active, live endpoint pauses', async () => {
+      for (const condition of CONDITIONS) {
+        const endpoint = await newEndpoint();
+        await makeCondition(endpoint, condition, CLAIM_AT);
+        const before = { ...endpoint, status: STATE[condition]!.status, deletedAt: condition === 'deleted' ? CLAIM_AT : null };
+        const paused = await storage.pauseEndpoint(endpoint.id, 'gone', DONE_AT);
+        const expected = pauseFor(before, 'gone', DONE_AT);
+        expect({ condition, paused: paused && { status: paused.status, pausedReason: paused.pausedReason, updatedAt: paused.updatedAt } }).toEqual({
+          condition,
+          paused: expected && { status: expected.status, pausedReason: expected.pausedReason, updatedAt: expected.updatedAt },
+        });
       }
     });
 
