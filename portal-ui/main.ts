@@ -61,6 +61,9 @@ async function route(): Promise<void> {
 }
 
 window.addEventListener('hashchange', () => {
-  void route().then(() => view.focus());
+  void route().then(() => {
+    window.scrollTo(0, 0);
+    view.focus({ preventScroll: true });
+  });
 });
 void route();
